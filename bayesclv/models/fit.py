@@ -1,0 +1,268 @@
+"""Fitting a spec to customer summaries, and the :class:`Fit` that holds the result.
+
+A ``Fit`` carries the frequency/dropout posterior and (optionally) the spend posterior as
+ArviZ DataTrees with dims (chain, draw, segment), together with the spec that produced them
+and a fingerprint of the data, and round-trips through one NetCDF file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from bayesclv.data import CustomerSummary
+from bayesclv.errors import DataError
+from bayesclv.models.frequency import FAMILIES, FrequencyFamily, build_frequency_model
+from bayesclv.models.sampling import find_map, sample_nuts
+from bayesclv.models.spend import NATURAL as SPEND_NATURAL
+from bayesclv.models.spend import UNCONSTRAINED as SPEND_UNCONSTRAINED
+from bayesclv.models.spend import build_gamma_gamma
+from bayesclv.spec import ModelSpec
+from bayesclv.validate.convergence import Convergence, diagnose, warn_if_unconverged
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted model.
+
+    Attributes
+    ----------
+    spec
+        The spec that was fitted.
+    segments
+        Segment labels, in the order of the ``segment`` dim.
+    time_unit
+        Unit of the data's times, so of α, β (per time unit) in the posterior.
+    fingerprint
+        SHA-256 of the customer summaries the fit saw.
+    frequency
+        DataTree of the frequency/dropout model: ``posterior`` (sampled unconstrained
+        parameters and the natural ones of dim ``segment``), ``sample_stats`` (NUTS only),
+        ``constant_data`` and ``observed_data`` (the compressed rows).
+    spend
+        DataTree of the Gamma-Gamma model, or None when the spec has ``spend = false``.
+    """
+
+    spec: ModelSpec
+    segments: tuple[str, ...]
+    time_unit: str
+    fingerprint: str
+    frequency: xr.DataTree
+    spend: xr.DataTree | None
+
+    @property
+    def family(self) -> FrequencyFamily:
+        """The frequency/dropout family."""
+        return FAMILIES[self.spec.family]
+
+    @property
+    def method(self) -> str:
+        """``"nuts"`` or ``"map"``."""
+        return self.spec.sampler.method
+
+    def parameters(self) -> xr.Dataset:
+        """Posterior draws of the family's natural parameters, dims (chain, draw, segment)."""
+        return self.frequency["posterior"].to_dataset()[list(self.family.natural)]
+
+    def spend_parameters(self) -> xr.Dataset:
+        """Posterior draws of Gamma-Gamma's p, q, γ, dims (chain, draw, segment).
+
+        Raises
+        ------
+        DataError
+            If the spec fitted no spend model.
+        """
+        if self.spend is None:
+            raise DataError("this fit has no spend model (the spec says model.spend = false)")
+        return self.spend["posterior"].to_dataset()[list(SPEND_NATURAL)]
+
+    def convergence(self) -> dict[str, Convergence]:
+        """Diagnostics of each NUTS-fitted part (empty for MAP fits)."""
+        parts = {"frequency": (self.frequency, self.family.unconstrained)}
+        if self.spend is not None:
+            parts["spend"] = (self.spend, SPEND_UNCONSTRAINED)
+        return {
+            name: diagnose(
+                tree["posterior"].to_dataset(),
+                tree["sample_stats"].to_dataset(),
+                _sampled_names(tree, unconstrained),
+            )
+            for name, (tree, unconstrained) in parts.items()
+            if "sample_stats" in tree.children
+        }
+
+    def summary(self, hdi_prob: float | None = None) -> pd.DataFrame:
+        """Tidy table of the natural parameters per segment.
+
+        Parameters
+        ----------
+        hdi_prob
+            Mass of the highest-density interval (default: the spec's ``value.hdi_prob``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``model, parameter, segment, mean, sd, hdi_{p}%_low, hdi_{p}%_high``
+            (plus ``r_hat``, ``ess_bulk`` for NUTS fits). α and β are per time unit
+            (``time_unit``), γ is in currency units.
+        """
+        prob = hdi_prob if hdi_prob is not None else self.spec.value.hdi_prob
+        label = f"hdi_{round(prob * 100):g}%"
+        parts = [("frequency", self.parameters())]
+        if self.spend is not None:
+            parts.append(("spend", self.spend_parameters()))
+        records = []
+        for model, draws in parts:
+            interval = az.hdi(draws, prob=prob)
+            multi_chain = draws.sizes["chain"] > 1 and draws.sizes["draw"] > 3
+            rhat = az.rhat(draws) if multi_chain else None
+            ess = az.ess(draws) if multi_chain else None
+            for name in draws.data_vars:
+                for segment in self.segments:
+                    values = draws[name].sel(segment=segment)
+                    row = {
+                        "model": model,
+                        "parameter": name,
+                        "segment": segment,
+                        "mean": float(values.mean()),
+                        "sd": float(values.std()),
+                        f"{label}_low": float(interval[name].sel(segment=segment)[0]),
+                        f"{label}_high": float(interval[name].sel(segment=segment)[1]),
+                    }
+                    if rhat is not None:
+                        row["r_hat"] = float(rhat[name].sel(segment=segment))
+                        row["ess_bulk"] = float(ess[name].sel(segment=segment))
+                    records.append(row)
+        return pd.DataFrame.from_records(records)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fit to one NetCDF file (groups ``frequency/…`` and ``spend/…``)."""
+        path = Path(path)
+        children = {"frequency": self.frequency}
+        if self.spend is not None:
+            children["spend"] = self.spend
+        tree = xr.DataTree(children=children)
+        tree.attrs = {
+            "bayesclv_spec": json.dumps(self.spec.to_dict()),
+            "bayesclv_segments": json.dumps(list(self.segments)),
+            "bayesclv_time_unit": self.time_unit,
+            "bayesclv_fingerprint": self.fingerprint,
+        }
+        tree.to_netcdf(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Fit:
+        """Read a fit written by :meth:`save`."""
+        with xr.open_datatree(path) as opened:
+            tree = opened.load()
+        try:
+            attrs = tree.attrs
+            spec = ModelSpec.from_dict(json.loads(attrs["bayesclv_spec"]))
+            segments = tuple(json.loads(attrs["bayesclv_segments"]))
+        except KeyError as err:
+            raise DataError(f"{path} is not a bayesclv fit (no attribute {err})") from None
+        return cls(
+            spec=spec,
+            segments=segments,
+            time_unit=attrs["bayesclv_time_unit"],
+            fingerprint=attrs["bayesclv_fingerprint"],
+            frequency=_detached(tree["frequency"]),
+            spend=_detached(tree["spend"]) if "spend" in tree.children else None,
+        )
+
+
+def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> Fit:
+    """Fit the spec's frequency/dropout family (and spend model) to customer summaries.
+
+    Parameters
+    ----------
+    summary
+        Per-customer summaries from :func:`bayesclv.data.summarise`.
+    spec
+        The model specification (family, priors, sampler settings).
+    progress
+        Show sampler progress bars.
+
+    Returns
+    -------
+    Fit
+        Posterior (or MAP point) with dims (chain, draw, segment). A
+        :class:`~bayesclv.errors.ConvergenceWarning` is emitted for every part whose
+        R-hat, ESS, divergences or E-BFMI fail their thresholds.
+    """
+    family = FAMILIES[spec.family]
+    frequency = _run(build_frequency_model(family, summary, spec.priors), spec, progress)
+    _attach_rows(frequency, summary)
+    spend = None
+    if spec.spend:
+        spend = _run(build_gamma_gamma(summary, spec.spend_priors), spec, progress)
+    result = Fit(
+        spec=spec,
+        segments=tuple(summary.segments),
+        time_unit=summary.time_unit,
+        fingerprint=fingerprint(summary),
+        frequency=frequency,
+        spend=spend,
+    )
+    for part, convergence in result.convergence().items():
+        warn_if_unconverged(convergence, f"the {part} model ({spec.name})")
+    return result
+
+
+def fingerprint(summary: CustomerSummary) -> str:
+    """SHA-256 of the summary columns a fit depends on, and of its segments and time unit."""
+    columns = ["segment", "x", "t_x", "T", "n_spend", "mean_spend"]
+    hashed = pd.util.hash_pandas_object(summary.frame[columns], index=True).to_numpy()
+    digest = hashlib.sha256(hashed.tobytes())
+    digest.update(json.dumps([list(summary.segments), summary.time_unit]).encode())
+    return digest.hexdigest()
+
+
+def _run(model: pm.Model, spec: ModelSpec, progress: bool) -> xr.DataTree:
+    if spec.sampler.method == "map":
+        return find_map(model, spec.sampler)
+    tree = sample_nuts(model, spec.sampler, progress=progress)
+    keep = {"posterior", "sample_stats"}
+    return xr.DataTree.from_dict(
+        {name: tree[name].to_dataset() for name in tree.children if name in keep}
+    )
+
+
+def _attach_rows(tree: xr.DataTree, summary: CustomerSummary) -> None:
+    """Store the compressed rows the likelihood used: x observed; the rest constant."""
+    rows = summary.compress().rows
+    index = {"row": np.arange(len(rows))}
+    tree["observed_data"] = xr.DataTree(
+        xr.Dataset({"x": ("row", rows["x"].to_numpy())}, coords=index)
+    )
+    tree["constant_data"] = xr.DataTree(
+        xr.Dataset(
+            {name: ("row", rows[name].to_numpy()) for name in ("segment", "t_x", "T", "count")},
+            coords=index,
+        )
+    )
+
+
+def _sampled_names(tree: xr.DataTree, unconstrained: tuple[str, ...]) -> list[str]:
+    """Names of the variables NUTS actually moved: locations, scales and offsets."""
+    posterior = tree["posterior"].data_vars
+    return [
+        f"{name}{suffix}"
+        for name in unconstrained
+        for suffix in ("_pop", "_tau", "_z")
+        if f"{name}{suffix}" in posterior
+    ]
+
+
+def _detached(tree: xr.DataTree) -> xr.DataTree:
+    """A copy of a subtree as its own root (so paths start at its groups)."""
+    return xr.DataTree.from_dict({name: child.to_dataset() for name, child in tree.children.items()})

@@ -1,0 +1,84 @@
+"""Model specs: the shipped TOML files parse, and every bad field is named."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bayesclv.errors import SpecError
+from bayesclv.spec import ModelSpec, load_spec, resolve_source
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+def minimal(**sections):
+    raw = {"model": {"name": "t"}, "data": {"source": "x.csv", "calibration_end": "1997-09-30"}}
+    for key, value in sections.items():
+        raw.setdefault(key, {}).update(value)
+    return raw
+
+
+@pytest.mark.parametrize("path", sorted(MODELS.glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_specs_parse_and_round_trip(path):
+    spec = load_spec(path)
+    assert spec.data.calibration_end == pd.Timestamp("1997-09-30")
+    assert ModelSpec.from_dict(spec.to_dict(), path=spec.path) == spec
+
+
+def test_defaults_and_types():
+    spec = ModelSpec.from_dict(minimal())
+    assert spec.family == "pareto_nbd"
+    assert spec.sampler.chains == 4 and spec.sampler.method == "nuts"
+    assert spec.value.hdi_prob == 0.9
+    assert spec.data.time_unit == "weeks"
+
+
+def test_relative_source_resolves_against_spec_file(tmp_path):
+    spec = ModelSpec.from_dict(minimal(), path=tmp_path / "m.toml")
+    assert resolve_source(spec) == tmp_path / "x.csv"
+    bundled = ModelSpec.from_dict(minimal(data={"source": "bayesclv:cdnow_sample"}))
+    assert resolve_source(bundled) == "bayesclv:cdnow_sample"
+
+
+@pytest.mark.parametrize(
+    ("sections", "fragment"),
+    [
+        ({"sampler": {"chians": 4}}, "sampler.chians'; did you mean 'sampler.chains'"),
+        ({"sampler": {"chains": 0}}, "sampler.chains"),
+        ({"sampler": {"chains": 2.5}}, "sampler.chains"),
+        ({"sampler": {"backend": "nutpy"}}, "did you mean 'nutpie'"),
+        ({"sampler": {"target_accept": 1.2}}, "sampler.target_accept"),
+        ({"model": {"family": "bgnbd"}}, "did you mean 'bg_nbd'"),
+        ({"data": {"calibration_end": "30/13/1997"}}, "data.calibration_end"),
+        ({"data": {"holdout_end": "1997-01-01"}}, "data.holdout_end (1997-01-01) must be after"),
+        ({"data": {"segmentation": "column"}}, "data.segment_column is required"),
+        ({"data": {"time_unit": "fortnights"}}, "data.time_unit"),
+        ({"value": {"margin": 30}}, "value.margin"),
+        ({"value": {"annual_discount_rate": 10}}, "value.annual_discount_rate"),
+        ({"priors": {"log_r": {"mu": 0.0, "sigma": -1.0}}}, "priors.log_r.sigma"),
+        ({"priors": {"log_r": 3}}, "priors.log_r must be a table"),
+        ({"valeu": {}}, "did you mean 'value'"),
+    ],
+)
+def test_bad_fields_are_named(sections, fragment):
+    with pytest.raises(SpecError, match=None) as caught:
+        ModelSpec.from_dict(minimal(**sections))
+    assert fragment in str(caught.value)
+
+
+def test_missing_required_field_and_bad_file(tmp_path):
+    with pytest.raises(SpecError, match="data.calibration_end' is required"):
+        ModelSpec.from_dict({"model": {"name": "t"}, "data": {"source": "x.csv"}})
+    with pytest.raises(SpecError, match="does not exist"):
+        load_spec(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[model\nname = 1")
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load_spec(broken)
+
+
+def test_with_sampler_validates():
+    spec = ModelSpec.from_dict(minimal())
+    assert spec.with_sampler(draws=50).sampler.draws == 50
+    with pytest.raises(SpecError, match="sampler.draws"):
+        spec.with_sampler(draws=-1)
