@@ -1,0 +1,158 @@
+"""The ``bayesclv`` command line: the batch job on a spec, and the demo on bundled CDNOW data."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bayesclv.errors import BayesCLVError, ConvergenceWarning
+from bayesclv.spec import load_spec
+
+app = typer.Typer(
+    help="Bayesian customer lifetime value: summarise, fit and report from a model spec.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+
+@app.command()
+def summarise(
+    spec_path: Path = typer.Argument(..., help="Model spec (TOML), e.g. models/cdnow.toml."),
+    out: Path | None = typer.Option(None, help="Write the per-customer summary (.csv/.parquet)."),
+) -> None:
+    """Summarise the spec's transaction log per customer and print the per-segment table."""
+    from bayesclv.pipeline import summarise_spec
+
+    with _errors_as_messages():
+        spec = load_spec(spec_path)
+        with console.status(f"summarising {spec.data.source}"):
+            summary = summarise_spec(spec)
+        _print_summary(summary, title=f"{spec.name}: customers per segment")
+        if out is not None:
+            _write_frame(summary.frame, out)
+            console.print(f"wrote {out}")
+
+
+@app.command("fit")
+def fit_command(
+    spec_path: Path = typer.Argument(..., help="Model spec (TOML), e.g. models/cdnow.toml."),
+    out: Path | None = typer.Option(None, help="Save the fit to this NetCDF file."),
+    method: str | None = typer.Option(None, help="Override sampler.method: nuts or map."),
+    draws: int | None = typer.Option(None, help="Override sampler.draws."),
+    tune: int | None = typer.Option(None, help="Override sampler.tune."),
+    chains: int | None = typer.Option(None, help="Override sampler.chains."),
+) -> None:
+    """Fit the spec's models and print posterior parameters with intervals and diagnostics."""
+    with _errors_as_messages():
+        spec = load_spec(spec_path).with_sampler(
+            method=method, draws=draws, tune=tune, chains=chains
+        )
+        _run_fit(spec, out)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out"), help="Folder for the demo's outputs."),
+    fit: bool = typer.Option(True, help="Also fit the published one-segment models."),
+) -> None:
+    """The main job on the bundled CDNOW data: summaries, then the published fit."""
+    from bayesclv.pipeline import summarise_spec
+
+    with _errors_as_messages():
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("cdnow.toml", "cdnow_segments.toml"):
+            spec = load_spec(_bundled_spec(name))
+            with console.status(f"summarising {spec.data.source}"):
+                summary = summarise_spec(spec)
+            _print_summary(summary, title=f"{spec.name}: {spec.data.source}")
+            _write_frame(summary.describe(), out / f"{spec.name}_segments.csv")
+        if fit:
+            _run_fit(load_spec(_bundled_spec("cdnow.toml")), out / "cdnow_fit.nc")
+
+
+def _run_fit(spec, out: Path | None) -> None:
+    from bayesclv.pipeline import fit_spec
+
+    console.print(
+        f"fitting [bold]{spec.family}[/bold]{' + gamma-gamma' if spec.spend else ''} "
+        f"({spec.sampler.method}, {spec.sampler.chains} chains × {spec.sampler.draws} draws)"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        summary, result = fit_spec(spec, progress=True)
+    table = result.summary()
+    _print_frame(
+        table,
+        title=(
+            f"{spec.name}: posterior parameters ({result.time_unit}; "
+            f"HDI {spec.value.hdi_prob:.0%}; γ in currency units)"
+        ),
+    )
+    for part, convergence in result.convergence().items():
+        verdict = "[green]converged[/green]" if convergence.ok else "[red]NOT converged[/red]"
+        console.print(
+            f"{part}: {verdict}; divergences {convergence.divergences}; "
+            f"max R-hat {convergence.table['r_hat'].max():.3f}; "
+            f"min bulk ESS {convergence.table['ess_bulk'].min():.0f}"
+        )
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            console.print(f"[bold red]ConvergenceWarning:[/bold red] {warning.message}")
+    if out is not None:
+        result.save(out)
+        console.print(f"saved fit to {out}")
+
+
+def _bundled_spec(name: str) -> Path:
+    """The shipped spec under ``models/`` (the demo runs from the project's root)."""
+    return Path("models") / name
+
+
+def _print_summary(summary, title: str) -> None:
+    _print_frame(summary.describe().reset_index(), title=title)
+    if summary.exclusions:
+        for reason, count in summary.exclusions.items():
+            console.print(f"  excluded: {count:,} {reason}")
+
+
+def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for _, row in frame.iterrows():
+        table.add_row(*(_format(v) for v in row))
+    console.print(table)
+
+
+def _format(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+    if path.suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path)
+
+
+class _errors_as_messages:
+    """Turn bayesclv's own errors into one red line and exit code 2, not a traceback."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if error is not None and isinstance(error, BayesCLVError):
+            console.print(f"[bold red]error:[/bold red] {error}")
+            raise typer.Exit(code=2)
+        return False

@@ -1,0 +1,73 @@
+"""From a spec to its customer summary and fit: the steps the CLI and notebooks share."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bayesclv.data import ColumnMap, CustomerSummary, cohort_segments, summarise, value_tier_segments
+from bayesclv.datasets import load_cdnow
+from bayesclv.models import Fit, fit
+from bayesclv.spec import ModelSpec, resolve_source
+
+BUNDLED = {"bayesclv:cdnow_master": "master", "bayesclv:cdnow_sample": "sample"}
+
+
+def summarise_spec(spec: ModelSpec) -> CustomerSummary:
+    """Read the spec's data source and summarise it with the spec's window and segments.
+
+    Parameters
+    ----------
+    spec
+        A validated model spec.
+
+    Returns
+    -------
+    CustomerSummary
+        Segments as the spec's ``data.segmentation`` defines them.
+    """
+    data = spec.data
+    source = resolve_source(spec)
+    if isinstance(source, str):
+        source = load_cdnow(BUNDLED[source]) if source in BUNDLED else source
+    columns = ColumnMap(
+        customer=data.customer,
+        date=data.date,
+        amount=data.amount,
+        segment=data.segment_column if data.segmentation == "column" else None,
+    )
+    segments = None
+    if data.segmentation in ("cohort", "value_tier", "cohort_x_value_tier"):
+        log = source if isinstance(source, pd.DataFrame) else _read_log(source)
+        segments = _derived_segments(log, columns, data.segmentation, data.cohort_freq)
+    return summarise(
+        source,
+        calibration_end=data.calibration_end,
+        holdout_end=data.holdout_end,
+        columns=columns,
+        time_unit=data.time_unit,
+        segments=segments,
+    )
+
+
+def fit_spec(spec: ModelSpec, *, progress: bool = True) -> tuple[CustomerSummary, Fit]:
+    """Summarise the spec's data and fit its models."""
+    summary = summarise_spec(spec)
+    return summary, fit(summary, spec, progress=progress)
+
+
+def _derived_segments(
+    log: pd.DataFrame, columns: ColumnMap, segmentation: str, cohort_freq: str
+) -> pd.Series:
+    if segmentation == "cohort":
+        return cohort_segments(log, columns=columns, freq=cohort_freq)
+    if segmentation == "value_tier":
+        return value_tier_segments(log, columns=columns)
+    cohort = cohort_segments(log, columns=columns, freq=cohort_freq)
+    tier = value_tier_segments(log, columns=columns).reindex(cohort.index)
+    return cohort.astype(str) + "·" + tier.astype(str)
+
+
+def _read_log(path) -> pd.DataFrame:
+    from bayesclv.data import read_log
+
+    return read_log(path)
