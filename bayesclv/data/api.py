@@ -1,0 +1,99 @@
+"""``summarise``: transaction log in, ``CustomerSummary`` out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from bayesclv.data.assemble import SegmentsArg, assemble
+from bayesclv.data.columns import ColumnMap
+from bayesclv.data.duckdb_engine import summarise_duckdb
+from bayesclv.data.pandas_engine import summarise_frame
+from bayesclv.data.sources import Source, identify, read_pandas
+from bayesclv.data.summary import CustomerSummary
+from bayesclv.data.validate import ENGINES, make_window
+from bayesclv.errors import DataError
+
+
+def summarise(
+    source: Source,
+    *,
+    calibration_end: object,
+    holdout_end: object = None,
+    columns: ColumnMap = ColumnMap(),  # noqa: B008 - frozen dataclass, safe as a default
+    time_unit: Literal["weeks", "days"] = "weeks",
+    engine: Literal["auto", "pandas", "duckdb"] = "auto",
+    observation_end: object = None,
+    segments: SegmentsArg = None,
+    segment_order: Sequence[str] | None = None,
+    duckdb_config: Mapping[str, object] | None = None,
+) -> CustomerSummary:
+    """Summarise a transaction log per customer for BTYD models.
+
+    All purchases of one customer on one day form one purchase occasion (amounts summed).
+    For each customer whose first purchase is on or before ``calibration_end``:
+    ``x`` = repeat occasions in calibration, ``t_x`` = time from the first to the last
+    calibration occasion, ``T`` = time from the first occasion to ``calibration_end``,
+    ``n_spend``/``mean_spend`` = count and mean amount of the repeat calibration occasions
+    with a positive amount (zero-amount occasions count in ``x`` but not in spend),
+    ``first_amount`` = the first occasion's amount; with a holdout, ``x_holdout`` and
+    ``spend_holdout`` over (``calibration_end``, ``holdout_end``].
+
+    Parameters
+    ----------
+    source : str, Path, pd.DataFrame or duckdb.DuckDBPyRelation
+        The transaction log: a CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``, ``.pq``)
+        file, a DataFrame, or a DuckDB relation. One row per purchase.
+    calibration_end : date-like
+        Last day of the calibration period, inclusive.
+    holdout_end : date-like, optional
+        Last day of the holdout period, inclusive; must be after ``calibration_end``.
+    columns : ColumnMap
+        Which columns hold customer, date, amount and (optionally) a segment label that is
+        fixed per customer.
+    time_unit : {"weeks", "days"}
+        Unit of ``t_x``, ``T`` and ``holdout_length`` (a week is 7 days).
+    engine : {"auto", "pandas", "duckdb"}
+        ``"auto"`` uses pandas for a DataFrame and DuckDB for files and relations. Both
+        engines return identical summaries and raise the same errors.
+    observation_end : date-like, optional
+        Last day the extract should cover. A transaction after it is an error (a sign of a
+        bad extract); without it the data are taken to end at their last transaction.
+    segments : pd.Series or mapping, optional
+        Customer id → segment label, e.g. from :func:`cohort_segments` or
+        :func:`value_tier_segments`. Use either this or ``columns.segment``.
+    segment_order : sequence of str, optional
+        Order of the segments (their integer codes). Default: the categories of a
+        Categorical ``segments``, else the sorted labels.
+    duckdb_config : mapping, optional
+        DuckDB settings for files, e.g. ``{"threads": 4, "memory_limit": "4GB"}``.
+
+    Returns
+    -------
+    CustomerSummary
+        Sorted by customer id; ``exclusions`` counts transactions after the last day
+        considered, customers whose first purchase is after ``calibration_end`` and their
+        transactions.
+
+    Raises
+    ------
+    DataError
+        For bad arguments or bad data, naming the column, row, customer and value.
+    """
+    window = make_window(calibration_end, holdout_end, observation_end, time_unit)
+    if engine not in ENGINES:
+        raise DataError(f"engine={engine!r} is not supported; use one of {ENGINES}")
+    log = identify(source)
+    if engine == "auto":
+        engine = "pandas" if log.kind == "frame" else "duckdb"
+    if engine == "pandas":
+        frame = read_pandas(log, columns.required())
+        raw, exclusions = summarise_frame(frame, columns, window)
+    elif log.kind == "frame":
+        raise DataError(
+            "engine='duckdb' reads files and DuckDB relations; for a DataFrame use "
+            "engine='pandas', or wrap it with duckdb.from_df(df)"
+        )
+    else:
+        raw, exclusions = summarise_duckdb(log, columns, window, duckdb_config)
+    return assemble(raw, window, exclusions, segments=segments, segment_order=segment_order)

@@ -1,0 +1,135 @@
+"""Turn an engine's per-customer aggregates into a ``CustomerSummary``.
+
+Both engines return the same raw table (integer days since 1970-01-01, counts and sums);
+everything after that — units, means, segment labels and order, dtypes, sorting — happens
+here once, which is what makes the two engines' summaries identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from bayesclv.data.summary import CustomerSummary
+from bayesclv.data.validate import Window
+from bayesclv.errors import DataError
+
+RAW_COLUMNS = (
+    "customer_id", "first_day", "last_day", "n_occ", "n_spend", "spend_sum", "first_amount",
+)
+RAW_HOLDOUT_COLUMNS = ("x_holdout", "spend_holdout")
+DEFAULT_SEGMENT = "all"
+
+SegmentsArg = pd.Series | Mapping[str, object] | None
+
+
+def assemble(
+    raw: pd.DataFrame,
+    window: Window,
+    exclusions: dict[str, int],
+    *,
+    segments: SegmentsArg = None,
+    segment_order: Sequence[str] | None = None,
+) -> CustomerSummary:
+    """Build the summary from an engine's raw per-customer table.
+
+    Parameters
+    ----------
+    raw : pd.DataFrame
+        Columns ``RAW_COLUMNS`` (days as int64 since the epoch), the holdout columns when
+        the window has a holdout, and ``segment`` when the log had a segment column.
+    window : Window
+        Dates and time unit.
+    exclusions : dict
+        Reason → count, from the engine.
+    segments : pd.Series or mapping, optional
+        Customer id → segment label, for customers' segments computed outside the log.
+    segment_order : sequence of str, optional
+        Explicit segment order.
+    """
+    ids = pd.Index(raw["customer_id"].astype("str").to_numpy(), dtype="str", name="customer_id")
+    first_day = raw["first_day"].to_numpy(dtype=np.int64)
+    unit = window.unit_days
+    cal_day = (window.calibration_end - pd.Timestamp(0)).days
+    n_spend = raw["n_spend"].to_numpy(dtype=np.int64)
+    spend_sum = raw["spend_sum"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_spend = np.where(n_spend > 0, spend_sum / n_spend, np.nan)
+    columns: dict[str, object] = {
+        "x": raw["n_occ"].to_numpy(dtype=np.int64) - 1,
+        "t_x": (raw["last_day"].to_numpy(dtype=np.int64) - first_day) / unit,
+        "T": (cal_day - first_day) / unit,
+        "n_spend": n_spend,
+        "mean_spend": mean_spend,
+        "first_amount": raw["first_amount"].to_numpy(dtype=np.float64),
+        "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
+    }
+    if window.holdout_end is not None:
+        columns["x_holdout"] = raw["x_holdout"].to_numpy(dtype=np.int64)
+        columns["spend_holdout"] = raw["spend_holdout"].to_numpy(dtype=np.float64)
+    frame = pd.DataFrame(columns, index=ids)
+    labels = _segment_labels(raw, ids, segments)
+    frame.insert(0, "segment", categorical_segments(labels, segment_order))
+    frame = frame.sort_index()
+    return CustomerSummary(
+        frame=frame,
+        time_unit=window.time_unit,
+        calibration_end=window.calibration_end,
+        holdout_end=window.holdout_end,
+        holdout_length=window.holdout_length,
+        exclusions=dict(exclusions),
+    )
+
+
+def _segment_labels(raw: pd.DataFrame, ids: pd.Index, segments: SegmentsArg) -> pd.Series:
+    """Each customer's segment label, from the log's column, ``segments`` or the default."""
+    if segments is not None and "segment" in raw.columns:
+        raise DataError(
+            "segments were given twice (ColumnMap.segment and segments=); give one of them"
+        )
+    if "segment" in raw.columns:
+        return pd.Series(raw["segment"].to_numpy(), index=ids)
+    if segments is None:
+        return pd.Series(DEFAULT_SEGMENT, index=ids)
+    mapping = segments if isinstance(segments, pd.Series) else pd.Series(dict(segments))
+    mapping.index = mapping.index.astype("str")
+    if mapping.index.has_duplicates:
+        dup = mapping.index[mapping.index.duplicated()][0]
+        raise DataError(f"segments= lists customer {dup!r} more than once")
+    labels = mapping.reindex(ids)
+    missing = labels.isna()
+    if missing.any():
+        raise DataError(
+            f"segments= has no label for customer {ids[missing.to_numpy()][0]!r} "
+            f"({int(missing.sum())} customers of the summary have none)"
+        )
+    if isinstance(mapping.dtype, pd.CategoricalDtype):
+        labels = labels.astype(mapping.dtype)
+    return labels
+
+
+def categorical_segments(labels: pd.Series, order: Sequence[str] | None) -> pd.Categorical:
+    """Segment labels as a Categorical with a recorded, stable order.
+
+    The order is ``order`` when given, else the categories of a Categorical ``labels``,
+    else the sorted labels.
+    """
+    if order is None and isinstance(labels.dtype, pd.CategoricalDtype):
+        order = [str(c) for c in labels.cat.categories]
+    values = labels.astype("str").to_numpy()
+    present = sorted(set(values))
+    if order is None:
+        order = present
+    else:
+        order = [str(o) for o in order]
+        if len(set(order)) != len(order):
+            raise DataError(f"segment_order repeats a label: {order}")
+        unknown = [p for p in present if p not in order]
+        if unknown:
+            raise DataError(
+                f"segment label(s) {', '.join(map(repr, unknown))} not in the segment order "
+                f"{order}"
+            )
+    return pd.Categorical(values, categories=pd.Index(order, dtype="str"))

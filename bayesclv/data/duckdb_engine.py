@@ -1,0 +1,289 @@
+"""The DuckDB engine: validate and aggregate a transaction log in SQL, without pandas.
+
+The raw log is never loaded into Python: one query counts every kind of bad row and finds
+the date range, a second aggregates purchase occasions per customer. Only when a check
+fails does a third query fetch the first offending row (with its 1-based row number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from bayesclv.data.assemble import RAW_COLUMNS, RAW_HOLDOUT_COLUMNS
+from bayesclv.data.columns import ColumnMap, check_columns
+from bayesclv.data.sources import Log
+from bayesclv.data.validate import (
+    ROW_FAULTS,
+    RowFault,
+    Window,
+    check_coverage,
+    empty_log_error,
+    row_fault_error,
+    segment_conflict_error,
+)
+from bayesclv.errors import DataError
+
+DATE_TYPES = ("DATE", "TIMESTAMP")
+NUMERIC_TYPES = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
+)
+
+
+def quote(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(day: pd.Timestamp) -> str:
+    """A SQL date literal."""
+    return f"DATE '{day.date().isoformat()}'"
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Runs SQL in which ``src`` names the raw log, on a file or on a user's relation."""
+
+    connection: duckdb.DuckDBPyConnection | None
+    relation: duckdb.DuckDBPyRelation
+
+    @classmethod
+    def open(cls, log: Log, config: Mapping[str, object] | None) -> Runner:
+        """A runner over ``log`` (a CSV/Parquet path or a DuckDB relation)."""
+        if log.kind == "relation":
+            return cls(None, log.obj)
+        try:
+            con = duckdb.connect(config=dict(config or {}))
+            path = str(log.obj).replace("'", "''")
+            if log.kind == "parquet":
+                rel = con.sql(f"SELECT * FROM read_parquet('{path}')")
+            else:
+                rel = con.sql(f"SELECT * FROM read_csv('{path}', all_varchar = true)")
+        except duckdb.Error as exc:
+            raise DataError(f"cannot read {log.description}: {exc}") from exc
+        return cls(con, rel)
+
+    def query(self, sql: str, description: str) -> duckdb.DuckDBPyRelation:
+        """Run ``sql`` (which reads ``src``)."""
+        try:
+            return self.relation.query("src", sql)
+        except duckdb.Error as exc:
+            raise DataError(f"cannot read {description}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection this runner opened (none for a user's relation)."""
+        if self.connection is not None:
+            self.connection.close()
+
+
+def summarise_duckdb(
+    log: Log,
+    columns: ColumnMap,
+    window: Window,
+    config: Mapping[str, object] | None = None,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Aggregate a transaction log with DuckDB.
+
+    Parameters
+    ----------
+    log : Log
+        A CSV or Parquet path, or a DuckDB relation.
+    columns : ColumnMap
+        Column names.
+    window : Window
+        Dates and time unit.
+    config : mapping, optional
+        DuckDB settings for the connection opened on a file (e.g. ``{"threads": 4,
+        "memory_limit": "2GB"}``); a relation runs on its own connection's settings.
+
+    Returns
+    -------
+    raw : pd.DataFrame
+        Per-customer aggregates in the layout ``assemble`` expects.
+    exclusions : dict
+        Reason → count.
+    """
+    runner = Runner.open(log, config)
+    try:
+        return _summarise(runner, log, columns, window)
+    finally:
+        runner.close()
+
+
+def _summarise(
+    runner: Runner, log: Log, columns: ColumnMap, window: Window
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    rel = runner.relation
+    check_columns(rel.columns, columns.required(), log.description)
+    types = {name: str(kind).upper() for name, kind in zip(rel.columns, rel.types, strict=True)}
+    typed = _typed_sql(columns, types)
+    what = log.description
+
+    checks = runner.query(_checks_sql(typed, columns, window), what).fetchall()[0]
+    names = ["n_rows", "first_day", "last_day", *(f.key for f in ROW_FAULTS), "after_end"]
+    counts = dict(zip(names, checks, strict=True))
+    if counts["n_rows"] == 0:
+        raise empty_log_error()
+    for fault in ROW_FAULTS:
+        if counts[fault.key]:
+            raise _first_fault(runner, typed, fault, columns, window, int(counts[fault.key]), what)
+    check_coverage(window, pd.Timestamp(counts["first_day"]), pd.Timestamp(counts["last_day"]))
+
+    raw = runner.query(_summary_sql(typed, columns, window), what).df()
+    if columns.segment is not None:
+        conflict = raw["seg_min"] != raw["seg_max"]
+        if conflict.any():
+            bad = raw.loc[conflict].sort_values("customer_id").iloc[0]
+            raise segment_conflict_error(
+                columns.segment, bad["customer_id"], (bad["seg_min"], bad["seg_max"])
+            )
+    late = raw["first_day"].to_numpy() > (window.calibration_end - pd.Timestamp(0)).days
+    exclusions = {
+        "transactions_after_end": int(counts["after_end"]),
+        "customers_first_purchase_after_calibration": int(late.sum()),
+        "transactions_of_those_customers": int(raw.loc[late, "n_rows_window"].sum()),
+    }
+    keep = list(RAW_COLUMNS)
+    if window.holdout_end is not None:
+        keep += list(RAW_HOLDOUT_COLUMNS)
+    if columns.segment is not None:
+        raw["segment"] = raw["seg_min"]
+        keep.append("segment")
+    return raw.loc[~late, keep].reset_index(drop=True), exclusions
+
+
+@dataclass(frozen=True)
+class Typed:
+    """SQL expressions over ``src`` for the typed columns and their faults."""
+
+    select: str
+    faults: dict[str, str]
+
+
+def _typed_sql(columns: ColumnMap, types: dict[str, str]) -> Typed:
+    """The ``typed`` CTE (c, d, a[, s], raw columns) and one SQL condition per row fault."""
+    cust, date, amount = quote(columns.customer), quote(columns.date), quote(columns.amount)
+    date_type = types[columns.date]
+    amount_type = types[columns.amount]
+    if date_type.startswith(DATE_TYPES):
+        day = f"CAST({date} AS DATE)"
+        date_missing = f"{date} IS NULL"
+    elif date_type == "VARCHAR":
+        day = f"CAST(TRY_CAST(trim({date}) AS TIMESTAMP) AS DATE)"
+        date_missing = f"({date} IS NULL OR trim({date}) = '')"
+    else:
+        raise DataError(
+            f"column {columns.date!r} has type {date_type}; expected dates or ISO 8601 date strings"
+        )
+    if amount_type.startswith(NUMERIC_TYPES):
+        value = f"CAST({amount} AS DOUBLE)"
+        amount_missing = f"({amount} IS NULL OR isnan({value}))"
+        amount_bad = "false"
+    elif amount_type == "VARCHAR":
+        value = f"TRY_CAST(trim({amount}) AS DOUBLE)"
+        amount_missing = f"({amount} IS NULL OR trim({amount}) = '')"
+        amount_bad = "(a IS NULL OR isnan(a))"
+    else:
+        raise DataError(f"column {columns.amount!r} has type {amount_type}; expected numbers")
+    parts = [
+        f"CAST({cust} AS VARCHAR) AS c",
+        f"{day} AS d",
+        f"{value} AS a",
+        f"{date_missing} AS date_missing",
+        f"{amount_missing} AS amount_missing",
+    ]
+    faults = {
+        "missing_customer": "(c IS NULL OR trim(c) = '')",
+        "missing_date": "date_missing",
+        "bad_date": "(NOT date_missing AND d IS NULL)",
+        "missing_amount": "amount_missing",
+        "bad_amount": f"(NOT amount_missing AND {amount_bad})",
+        "infinite_amount": "(NOT amount_missing AND isinf(a))",
+        "negative_amount": "(NOT amount_missing AND a < 0)",
+        "missing_segment": "false",
+        "after_observation": "false",
+    }
+    if columns.segment is not None:
+        seg = quote(columns.segment)
+        parts.append(f"CAST({seg} AS VARCHAR) AS s")
+        faults["missing_segment"] = "(s IS NULL OR trim(s) = '')"
+    parts.append(f"{cust} AS raw_customer, {date} AS raw_date, {amount} AS raw_amount")
+    if columns.segment is not None:
+        parts.append(f"{quote(columns.segment)} AS raw_segment")
+    return Typed(select=", ".join(parts), faults=faults)
+
+
+def _checks_sql(typed: Typed, columns: ColumnMap, window: Window) -> str:
+    faults = dict(typed.faults)
+    if window.observation_end is not None:
+        faults["after_observation"] = f"(d > {literal(window.observation_end)})"
+    counts = ", ".join(f"count_if({faults[f.key]}) AS {f.key}" for f in ROW_FAULTS)
+    return (
+        f"WITH typed AS (SELECT {typed.select} FROM src) "
+        f"SELECT count(*) AS n_rows, min(d), max(d), {counts}, "
+        f"count_if(d > {literal(window.last_end)}) AS after_end FROM typed"
+    )
+
+
+def _first_fault(
+    runner: Runner,
+    typed: Typed,
+    fault: RowFault,
+    columns: ColumnMap,
+    window: Window,
+    n_rows: int,
+    what: str,
+) -> DataError:
+    """Fetch the first row with ``fault`` and word its error like the pandas engine."""
+    condition = typed.faults[fault.key]
+    if fault.key == "after_observation":
+        condition = f"(d > {literal(window.observation_end)})"
+    raw_value = {"customer": "raw_customer", "date": "raw_date", "amount": "raw_amount",
+                 "segment": "raw_segment"}[fault.role]
+    if fault.key == "after_observation":
+        raw_value = "d"
+    sql = (
+        f"WITH typed AS (SELECT row_number() OVER () AS rn, {typed.select} FROM src) "
+        f"SELECT rn, CASE WHEN {typed.faults['missing_customer']} THEN NULL ELSE c END, "
+        f"{raw_value} FROM typed WHERE {condition} ORDER BY rn LIMIT 1"
+    )
+    row, customer, value = runner.query(sql, what).fetchall()[0]
+    return row_fault_error(
+        fault, getattr(columns, fault.role), int(row), customer, value, n_rows,
+        window.observation_end,
+    )
+
+
+def _summary_sql(typed: Typed, columns: ColumnMap, window: Window) -> str:
+    cal = literal(window.calibration_end)
+    last = literal(window.last_end)
+    seg_occ = ", min(s) AS seg_min, max(s) AS seg_max" if columns.segment is not None else ""
+    seg_cust = ", min(o.seg_min) AS seg_min, max(o.seg_max) AS seg_max" if seg_occ else ""
+    repeat = f"o.d <= {cal} AND o.d > f.fd AND o.a > 0"
+    holdout = ""
+    if window.holdout_end is not None:
+        holdout = (
+            f", count(*) FILTER (WHERE o.d > {cal} AND o.d <= {last}) AS x_holdout"
+            f", coalesce(sum(o.a) FILTER (WHERE o.d > {cal} AND o.d <= {last}), 0.0)"
+            " AS spend_holdout"
+        )
+    return (
+        f"WITH typed AS (SELECT {typed.select} FROM src), "
+        "occ AS MATERIALIZED (SELECT c, d, sum(a) AS a, count(*) AS n"
+        f"{seg_occ} FROM typed GROUP BY c, d), "
+        "firsts AS MATERIALIZED (SELECT c, min(d) AS fd, arg_min(a, d) AS fa FROM occ GROUP BY c) "
+        "SELECT f.c AS customer_id, "
+        "f.fd - DATE '1970-01-01' AS first_day, "
+        f"max(o.d) FILTER (WHERE o.d <= {cal}) - DATE '1970-01-01' AS last_day, "
+        f"count(*) FILTER (WHERE o.d <= {cal}) AS n_occ, "
+        f"count(*) FILTER (WHERE {repeat}) AS n_spend, "
+        f"coalesce(sum(o.a) FILTER (WHERE {repeat}), 0.0) AS spend_sum, "
+        "any_value(f.fa) AS first_amount, "
+        f"coalesce(sum(o.n) FILTER (WHERE o.d <= {last}), 0) AS n_rows_window"
+        f"{holdout}{seg_cust} "
+        "FROM occ AS o JOIN firsts AS f ON o.c = f.c GROUP BY f.c, f.fd"
+    )

@@ -1,0 +1,104 @@
+"""Recognise what was passed as a transaction log and open it for an engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bayesclv.data.columns import check_columns
+from bayesclv.errors import DataError
+
+SourceKind = Literal["frame", "csv", "parquet", "relation"]
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+Source = str | Path | pd.DataFrame | duckdb.DuckDBPyRelation
+
+
+@dataclass(frozen=True)
+class Log:
+    """A transaction log of known kind, not yet read.
+
+    Attributes
+    ----------
+    kind : {"frame", "csv", "parquet", "relation"}
+        What the source is.
+    obj : object
+        The DataFrame, the ``Path`` or the DuckDB relation.
+    """
+
+    kind: SourceKind
+    obj: object
+
+    @property
+    def description(self) -> str:
+        """How to name the log in error messages."""
+        if self.kind in ("csv", "parquet"):
+            return f"{self.obj}"
+        return "the transaction log"
+
+
+def identify(source: object) -> Log:
+    """Classify ``source``; ``DataError`` for missing files and unsupported types."""
+    if isinstance(source, pd.DataFrame):
+        return Log("frame", source)
+    if isinstance(source, duckdb.DuckDBPyRelation):
+        return Log("relation", source)
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.exists():
+            raise DataError(f"transaction log file {str(path)!r} does not exist")
+        name = path.name.lower()
+        if name.endswith(CSV_SUFFIXES):
+            return Log("csv", path)
+        if name.endswith(PARQUET_SUFFIXES):
+            return Log("parquet", path)
+        raise DataError(
+            f"cannot tell the format of {str(path)!r} from its name; use a file ending in "
+            f"{', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}, or pass a DataFrame or DuckDB relation"
+        )
+    raise DataError(
+        "source must be a CSV or Parquet path, a pandas DataFrame or a DuckDB relation, "
+        f"got {type(source).__name__}"
+    )
+
+
+def read_pandas(log: Log, wanted: dict[str, str]) -> pd.DataFrame:
+    """Read ``log`` into pandas for the pandas engine.
+
+    Parameters
+    ----------
+    log : Log
+        The source.
+    wanted : dict
+        Role → column name; the columns are checked before anything is read, and Parquet
+        files are read for these columns only.
+
+    Notes
+    -----
+    CSV columns are read as text, so ids keep their zero padding and every value is checked
+    by the same rules as in the DuckDB engine; only an empty field counts as missing.
+    """
+    if log.kind == "frame":
+        check_columns(log.obj.columns, wanted, log.description)
+        return log.obj
+    try:
+        if log.kind == "relation":
+            check_columns(log.obj.columns, wanted, log.description)
+            return log.obj.df()
+        if log.kind == "parquet":
+            check_columns(pq.read_schema(log.obj).names, wanted, log.description)
+            return pd.read_parquet(log.obj, columns=list(dict.fromkeys(wanted.values())))
+        frame = pd.read_csv(log.obj, dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError, pa.ArrowException, duckdb.Error) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"cannot read {log.description}: {exc}") from exc
+    check_columns(frame.columns, wanted, log.description)
+    return frame

@@ -1,0 +1,219 @@
+"""Validation shared by both engines: arguments, the list of row faults, date-range checks.
+
+Both engines test the same faults in the same order (``ROW_FAULTS``) and word their errors
+with the same helpers, so a bad log raises the same ``DataError`` whichever engine reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from bayesclv.errors import DataError
+
+TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
+ENGINES = ("auto", "pandas", "duckdb")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The dates and time unit of one summary, validated.
+
+    Attributes
+    ----------
+    calibration_end : pd.Timestamp
+        Last day of calibration (inclusive).
+    holdout_end : pd.Timestamp or None
+        Last day of the holdout (inclusive), if any.
+    observation_end : pd.Timestamp or None
+        Last day the extract is meant to cover; later transactions are an error.
+    time_unit : str
+        ``"days"`` or ``"weeks"``.
+    """
+
+    calibration_end: pd.Timestamp
+    holdout_end: pd.Timestamp | None
+    observation_end: pd.Timestamp | None
+    time_unit: str
+
+    @property
+    def unit_days(self) -> float:
+        """Length of one time unit in days."""
+        return TIME_UNITS[self.time_unit]
+
+    @property
+    def last_end(self) -> pd.Timestamp:
+        """Last day whose transactions are used (holdout end, else calibration end)."""
+        return self.holdout_end if self.holdout_end is not None else self.calibration_end
+
+    @property
+    def holdout_length(self) -> float | None:
+        """Holdout length in time units, or None without a holdout."""
+        if self.holdout_end is None:
+            return None
+        return (self.holdout_end - self.calibration_end).days / self.unit_days
+
+
+def parse_day(value: object, name: str) -> pd.Timestamp:
+    """Parse a date argument to a midnight ``pd.Timestamp``; ``DataError`` naming ``name``."""
+    if isinstance(value, str | dt.date | pd.Timestamp):
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"{name}={value!r} is not a date (use e.g. '1997-09-30')") from exc
+        if not pd.isna(stamp):
+            if stamp.tzinfo is not None:
+                stamp = stamp.tz_localize(None)
+            return stamp.normalize().as_unit("ns")
+    raise DataError(f"{name}={value!r} is not a date (use e.g. '1997-09-30')")
+
+
+def check_time_unit(time_unit: object) -> str:
+    """Return ``time_unit`` if it is known, else raise ``DataError`` listing the choices."""
+    if time_unit not in TIME_UNITS:
+        raise DataError(
+            f"time_unit={time_unit!r} is not supported; "
+            f"use one of {', '.join(map(repr, TIME_UNITS))}"
+        )
+    return str(time_unit)
+
+
+def make_window(
+    calibration_end: object,
+    holdout_end: object,
+    observation_end: object,
+    time_unit: object,
+) -> Window:
+    """Validate the summary's dates and unit (before any data is read)."""
+    unit = check_time_unit(time_unit)
+    cal = parse_day(calibration_end, "calibration_end")
+    hold = None if holdout_end is None else parse_day(holdout_end, "holdout_end")
+    obs = None if observation_end is None else parse_day(observation_end, "observation_end")
+    if hold is not None and hold <= cal:
+        raise DataError(
+            f"holdout_end {hold.date()} must be after calibration_end {cal.date()}"
+        )
+    return Window(cal, hold, obs, unit)
+
+
+@dataclass(frozen=True)
+class RowFault:
+    """One kind of bad row: which role's column it concerns and how to describe it."""
+
+    key: str
+    role: str
+    problem: str
+
+
+ROW_FAULTS: tuple[RowFault, ...] = (
+    RowFault("missing_customer", "customer", "missing customer id"),
+    RowFault("missing_date", "date", "missing date"),
+    RowFault("bad_date", "date", "cannot be parsed as a date (expected ISO 8601, e.g. 1997-01-31)"),
+    RowFault("missing_amount", "amount", "missing amount"),
+    RowFault("bad_amount", "amount", "is not a number"),
+    RowFault("infinite_amount", "amount", "is not a finite number"),
+    RowFault("negative_amount", "amount", "is negative; amounts must be >= 0"),
+    RowFault("missing_segment", "segment", "missing segment label"),
+    RowFault("after_observation", "date", "is after observation_end"),
+)
+
+
+def row_fault_error(
+    fault: RowFault,
+    column: str,
+    row: int,
+    customer: object,
+    value: object,
+    n_rows: int,
+    observation_end: pd.Timestamp | None = None,
+) -> DataError:
+    """Build the ``DataError`` for the first row showing ``fault``.
+
+    Parameters
+    ----------
+    fault : RowFault
+        The kind of fault.
+    column : str
+        Column name in the user's data.
+    row : int
+        1-based data row (the header is not counted).
+    customer : object
+        The row's customer id (may be missing).
+    value : object
+        The offending value.
+    n_rows : int
+        Number of rows with this fault.
+    observation_end : pd.Timestamp, optional
+        Used in the message of the ``after_observation`` fault.
+    """
+    who = "" if customer is None or pd.isna(customer) else f" (customer {str(customer)!r})"
+    shown = "missing" if value is None or (not isinstance(value, str) and pd.isna(value)) else (
+        repr(value) if isinstance(value, str) else str(value)
+    )
+    if fault.key.startswith("missing"):
+        what = fault.problem
+    elif fault.key == "after_observation":
+        what = (
+            f"date {shown} is after observation_end {observation_end.date()}: the extract "
+            "holds transactions outside the period it should cover"
+        )
+    else:
+        what = f"value {shown} {fault.problem}"
+    more = f" ({n_rows} rows affected, first shown)" if n_rows > 1 else ""
+    return DataError(f"column {column!r}, row {row}{who}: {what}{more}")
+
+
+def check_coverage(window: Window, first_day: pd.Timestamp, last_day: pd.Timestamp) -> None:
+    """Check the calibration and holdout ends against the dates in the data.
+
+    Parameters
+    ----------
+    window : Window
+        The validated dates.
+    first_day, last_day : pd.Timestamp
+        Earliest and latest transaction day in the log. The data are taken to cover the
+        period up to ``observation_end`` when given, else up to ``last_day``.
+    """
+    covered = window.observation_end if window.observation_end is not None else last_day
+    source = (
+        "observation_end" if window.observation_end is not None else "the last date in the data"
+    )
+    if window.calibration_end < first_day:
+        raise DataError(
+            f"calibration_end {window.calibration_end.date()} is before the first purchase in "
+            f"the data ({first_day.date()}): no customer would be in the summary"
+        )
+    if window.calibration_end > covered:
+        raise DataError(
+            f"calibration_end {window.calibration_end.date()} is after {source} "
+            f"({covered.date()}): the data do not cover the calibration period"
+        )
+    if window.holdout_end is not None and window.holdout_end > covered:
+        raise DataError(
+            f"holdout_end {window.holdout_end.date()} is after {source} "
+            f"({covered.date()}): the data do not cover the holdout period"
+        )
+
+
+def segment_conflict_error(column: str, customer: object, labels: tuple[object, ...]) -> DataError:
+    """``DataError`` for a customer whose rows carry more than one segment label."""
+    shown = ", ".join(repr(str(label)) for label in labels)
+    return DataError(
+        f"column {column!r}, customer {str(customer)!r}: more than one segment label ({shown}); "
+        "a segment must be fixed per customer (e.g. acquisition cohort or channel)"
+    )
+
+
+def empty_log_error() -> DataError:
+    """``DataError`` for a log without rows."""
+    return DataError("the transaction log has no rows")
+
+
+def empty_summary_error(window: Window) -> DataError:
+    """``DataError`` for a summary with no customers left after filtering."""
+    return DataError(
+        f"no customer made a first purchase on or before calibration_end "
+        f"{window.calibration_end.date()}: the summary would be empty"
+    )
