@@ -1,0 +1,45 @@
+"""Closed-form quantities of the BTYD models, written once.
+
+Log-likelihoods accept NumPy arrays or PyTensor variables (see
+:mod:`bayesclv.maths.backend`); scoring quantities are NumPy float64 and
+broadcast over draws and customers.
+"""
+
+from bayesclv.maths.bgnbd import (
+    bgnbd_conditional_expected_purchases,
+    bgnbd_expected_purchases,
+    bgnbd_loglik,
+    bgnbd_p_alive,
+)
+from bayesclv.maths.discounting import (
+    UNITS_PER_YEAR,
+    discount_factor,
+    discounted_residual_purchases,
+    expected_purchases_by_period,
+    period_boundaries,
+)
+from bayesclv.maths.gammagamma import gammagamma_conditional_mean_spend, gammagamma_loglik
+from bayesclv.maths.paretonbd import (
+    paretonbd_conditional_expected_purchases,
+    paretonbd_expected_purchases,
+    paretonbd_loglik,
+    paretonbd_p_alive,
+)
+
+__all__ = [
+    "UNITS_PER_YEAR",
+    "bgnbd_conditional_expected_purchases",
+    "bgnbd_expected_purchases",
+    "bgnbd_loglik",
+    "bgnbd_p_alive",
+    "discount_factor",
+    "discounted_residual_purchases",
+    "expected_purchases_by_period",
+    "gammagamma_conditional_mean_spend",
+    "gammagamma_loglik",
+    "paretonbd_conditional_expected_purchases",
+    "paretonbd_expected_purchases",
+    "paretonbd_loglik",
+    "paretonbd_p_alive",
+    "period_boundaries",
+]
