@@ -39,7 +39,12 @@ class ColumnMap:
         return roles
 
 
-def check_columns(available: Sequence[str], wanted: dict[str, str], what: str) -> None:
+def check_columns(
+    available: Sequence[str],
+    wanted: dict[str, str],
+    what: str,
+    advice: str = "Pass the right names with ColumnMap(...).",
+) -> None:
     """Raise ``DataError`` for the first wanted column missing from ``available``.
 
     Parameters
@@ -50,15 +55,17 @@ def check_columns(available: Sequence[str], wanted: dict[str, str], what: str) -
         Role → column name, as from :meth:`ColumnMap.required`.
     what : str
         Description of the input, used in the message (e.g. ``"the transaction log"``).
+    advice : str
+        What to do about it, appended to the message.
     """
     present = [str(c) for c in available]
     for role, name in wanted.items():
         if name in present:
             continue
-        close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        lowered = {c.lower(): c for c in present}
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+        hint = f"; did you mean {lowered[close[0]]!r}?" if close else "."
         raise DataError(
             f"column {name!r} (the {role} column) not found in {what}{hint} "
-            f"Available columns: {', '.join(repr(c) for c in present)}. "
-            "Pass the right names with ColumnMap(...)."
+            f"Available columns: {', '.join(repr(c) for c in present)}. {advice}"
         )

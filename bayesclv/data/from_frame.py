@@ -32,7 +32,10 @@ def summary_from_frame(
     wanted = {"customer": customer, "x": "x", "t_x": "t_x", "T": "T"}
     if segment is not None:
         wanted["segment"] = segment
-    check_columns(table.columns, wanted, "the summary table")
+    check_columns(
+        table.columns, wanted, "the summary table",
+        advice="Rename the columns, or pass customer= and segment= to from_frame.",
+    )
     if len(table) == 0:
         raise DataError("the summary table has no rows")
 
@@ -114,7 +117,7 @@ def _numeric(
     missing = raw.isna().to_numpy()
     _first_bad(~missing & ~np.isfinite(values), ids, raw, column, "is not a finite number")
     if not allow_missing:
-        _first_bad(missing, ids, raw, column, "is missing")
+        _first_bad(missing, ids, raw, column, "value is missing")
     return values
 
 
@@ -134,7 +137,9 @@ def _first_bad(
     customer = ids.iloc[i]
     who = "" if pd.isna(customer) else f" (customer {str(customer)!r})"
     shown = values.iloc[i]
-    value = f" value {(shown.item() if isinstance(shown, np.generic) else shown)!r}"
+    if isinstance(shown, np.generic):
+        shown = shown.item()
+    value = "" if pd.isna(shown) else f" value {shown!r}"
     versus = "" if other is None else f" = {other[1][i]:g}"
     problem = problem if other is None else f"{problem}{versus}"
     more = f" ({int(mask.sum())} rows affected, first shown)" if mask.sum() > 1 else ""
