@@ -1,0 +1,24 @@
+"""Shared fixtures: specs built in code, so tests do not depend on the files under models/."""
+
+import pytest
+
+from bayesclv.spec import ModelSpec
+
+
+def make_spec(family: str = "pareto_nbd", *, spend: bool = True, **sampler) -> ModelSpec:
+    """A spec on the bundled CDNOW sample with the given family and sampler settings."""
+    raw = {
+        "model": {"name": f"test_{family}", "family": family, "spend": spend},
+        "data": {
+            "source": "bayesclv:cdnow_sample",
+            "calibration_end": "1997-09-30",
+            "holdout_end": "1998-06-30",
+        },
+        "sampler": {"chains": 2, "tune": 300, "draws": 300, "seed": 11, **sampler},
+    }
+    return ModelSpec.from_dict(raw)
+
+
+@pytest.fixture(scope="session")
+def spec_factory():
+    return make_spec
