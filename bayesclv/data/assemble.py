@@ -3,6 +3,11 @@
 Both engines return the same raw table (integer days since 1970-01-01, counts and sums);
 everything after that — units, means, segment labels and order, dtypes, sorting — happens
 here once, which is what makes the two engines' summaries identical.
+
+Repeat spend is derived as (calibration occasions with a positive amount) minus the first
+occasion when its amount is positive. This lets an engine aggregate occasions per customer
+in one pass, without first joining each customer's first day back onto the occasions; the
+price is floating-point rounding at the level of the customer's total spend (~1e-16 of it).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from bayesclv.data.validate import Window
 from bayesclv.errors import DataError
 
 RAW_COLUMNS = (
-    "customer_id", "first_day", "last_day", "n_occ", "n_spend", "spend_sum", "first_amount",
+    "customer_id", "first_day", "last_day", "n_occ", "n_positive", "positive_sum", "first_amount",
 )
 RAW_HOLDOUT_COLUMNS = ("x_holdout", "spend_holdout")
 DEFAULT_SEGMENT = "all"
@@ -38,8 +43,10 @@ def assemble(
     Parameters
     ----------
     raw : pd.DataFrame
-        Columns ``RAW_COLUMNS`` (days as int64 since the epoch), the holdout columns when
-        the window has a holdout, and ``segment`` when the log had a segment column.
+        Columns ``RAW_COLUMNS``: days (int64 since the epoch) of the first and last
+        calibration occasion, the number of calibration occasions, of those with a positive
+        amount and their total, the first occasion's amount; the holdout columns when the
+        window has a holdout, and ``segment`` when the log had a segment column.
     window : Window
         Dates and time unit.
     exclusions : dict
@@ -53,8 +60,12 @@ def assemble(
     first_day = raw["first_day"].to_numpy(dtype=np.int64)
     unit = window.unit_days
     cal_day = (window.calibration_end - pd.Timestamp(0)).days
-    n_spend = raw["n_spend"].to_numpy(dtype=np.int64)
-    spend_sum = raw["spend_sum"].to_numpy(dtype=np.float64)
+    first_amount = raw["first_amount"].to_numpy(dtype=np.float64)
+    first_positive = first_amount > 0
+    n_spend = raw["n_positive"].to_numpy(dtype=np.int64) - first_positive
+    spend_sum = raw["positive_sum"].to_numpy(dtype=np.float64) - np.where(
+        first_positive, first_amount, 0.0
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_spend = np.where(n_spend > 0, spend_sum / n_spend, np.nan)
     columns: dict[str, object] = {
@@ -63,7 +74,7 @@ def assemble(
         "T": (cal_day - first_day) / unit,
         "n_spend": n_spend,
         "mean_spend": mean_spend,
-        "first_amount": raw["first_amount"].to_numpy(dtype=np.float64),
+        "first_amount": first_amount,
         "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
     }
     if window.holdout_end is not None:

@@ -197,7 +197,7 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str]) -> Typed:
         f"{amount_missing} AS amount_missing",
     ]
     faults = {
-        "missing_customer": "(c IS NULL OR trim(c) = '')",
+        "missing_customer": "(c IS NULL OR c = '')",
         "missing_date": "date_missing",
         "bad_date": "(NOT date_missing AND d IS NULL)",
         "missing_amount": "amount_missing",
@@ -210,7 +210,7 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str]) -> Typed:
     if columns.segment is not None:
         seg = quote(columns.segment)
         parts.append(f"CAST({seg} AS VARCHAR) AS s")
-        faults["missing_segment"] = "(s IS NULL OR trim(s) = '')"
+        faults["missing_segment"] = "(s IS NULL OR s = '')"
     parts.append(f"{cust} AS raw_customer, {date} AS raw_date, {amount} AS raw_amount")
     if columns.segment is not None:
         parts.append(f"{quote(columns.segment)} AS raw_segment")
@@ -259,31 +259,33 @@ def _first_fault(
 
 
 def _summary_sql(typed: Typed, columns: ColumnMap, window: Window) -> str:
+    """Occasions per (customer, day), then one aggregation per customer over them."""
     cal = literal(window.calibration_end)
     last = literal(window.last_end)
-    seg_occ = ", min(s) AS seg_min, max(s) AS seg_max" if columns.segment is not None else ""
-    seg_cust = ", min(o.seg_min) AS seg_min, max(o.seg_max) AS seg_max" if seg_occ else ""
-    repeat = f"o.d <= {cal} AND o.d > f.fd AND o.a > 0"
+    epoch = "DATE '1970-01-01'"
+    segment = columns.segment is not None
+    # the segment joins the occasion key: a customer whose label changes within a day gets
+    # two occasion rows, and the min/max per customer below flags the conflict either way
+    seg_key = ", s" if segment else ""
+    seg_cust = ", min(s) AS seg_min, max(s) AS seg_max" if segment else ""
     holdout = ""
     if window.holdout_end is not None:
+        in_holdout = f"d > {cal} AND d <= {last}"
         holdout = (
-            f", count(*) FILTER (WHERE o.d > {cal} AND o.d <= {last}) AS x_holdout"
-            f", coalesce(sum(o.a) FILTER (WHERE o.d > {cal} AND o.d <= {last}), 0.0)"
-            " AS spend_holdout"
+            f", count(*) FILTER (WHERE {in_holdout}) AS x_holdout"
+            f", coalesce(sum(a) FILTER (WHERE {in_holdout}), 0.0) AS spend_holdout"
         )
     return (
         f"WITH typed AS (SELECT {typed.select} FROM src), "
-        "occ AS MATERIALIZED (SELECT c, d, sum(a) AS a, count(*) AS n"
-        f"{seg_occ} FROM typed GROUP BY c, d), "
-        "firsts AS MATERIALIZED (SELECT c, min(d) AS fd, arg_min(a, d) AS fa FROM occ GROUP BY c) "
-        "SELECT f.c AS customer_id, "
-        "f.fd - DATE '1970-01-01' AS first_day, "
-        f"max(o.d) FILTER (WHERE o.d <= {cal}) - DATE '1970-01-01' AS last_day, "
-        f"count(*) FILTER (WHERE o.d <= {cal}) AS n_occ, "
-        f"count(*) FILTER (WHERE {repeat}) AS n_spend, "
-        f"coalesce(sum(o.a) FILTER (WHERE {repeat}), 0.0) AS spend_sum, "
-        "any_value(f.fa) AS first_amount, "
-        f"coalesce(sum(o.n) FILTER (WHERE o.d <= {last}), 0) AS n_rows_window"
-        f"{holdout}{seg_cust} "
-        "FROM occ AS o JOIN firsts AS f ON o.c = f.c GROUP BY f.c, f.fd"
+        f"occ AS (SELECT c, d{seg_key}, sum(a) AS a, count(*) AS n FROM typed "
+        f"GROUP BY c, d{seg_key}) "
+        "SELECT c AS customer_id, "
+        f"min(d) - {epoch} AS first_day, "
+        f"max(d) FILTER (WHERE d <= {cal}) - {epoch} AS last_day, "
+        f"count(*) FILTER (WHERE d <= {cal}) AS n_occ, "
+        f"count(*) FILTER (WHERE d <= {cal} AND a > 0) AS n_positive, "
+        f"coalesce(sum(a) FILTER (WHERE d <= {cal} AND a > 0), 0.0) AS positive_sum, "
+        "arg_min(a, d) AS first_amount, "
+        f"coalesce(sum(n) FILTER (WHERE d <= {last}), 0) AS n_rows_window"
+        f"{holdout}{seg_cust} FROM occ GROUP BY c"
     )

@@ -1,8 +1,8 @@
 """The pandas engine: validate a transaction log in memory and aggregate it per customer.
 
-Vectorised throughout: customers are factorised to integer codes, occasions are found by
-grouping on one integer key ``code * span + day``, and per-customer quantities are
-``bincount``s over the sorted occasions.
+Vectorised throughout: customers are factorised to integer codes, rows are sorted once by
+the integer key ``code * span + day``, occasions and customers are runs in that order, and
+per-customer quantities are ``reduceat``/``bincount`` over them.
 """
 
 from __future__ import annotations
@@ -49,58 +49,61 @@ def summarise_frame(
     if len(log) == 0:
         raise empty_log_error()
     typed = typed_columns(log, columns, window.observation_end)
-    days, customer, amount = typed["day"], typed["customer"], typed["amount"]
-    check_coverage(
-        window, pd.Timestamp(EPOCH + int(days.min())), pd.Timestamp(EPOCH + int(days.max()))
-    )
-    codes, ids = pd.factorize(customer, sort=True)
+    days, amount = typed["day"], typed["amount"]
+    lo, hi = int(days.min()), int(days.max())
+    check_coverage(window, pd.Timestamp(EPOCH + lo), pd.Timestamp(EPOCH + hi))
+    codes, ids = pd.factorize(typed["customer"])
+    codes = codes.astype(np.int64)
+
+    # one stable sort by (customer, day) serves occasions, first days and the segment check
+    order = np.argsort(codes * (hi - lo + 1) + (days - lo), kind="stable")
+    code_s, day_s, amount_s = codes[order], days[order], amount[order]
+    customer_start = np.r_[True, code_s[1:] != code_s[:-1]]
     if columns.segment is not None:
-        _check_constant_segment(codes, ids, typed["segment"], columns.segment)
+        seg_codes, seg_labels = pd.factorize(typed["segment"])
+        seg_s = seg_codes[order]
+        _check_constant_segment(code_s, seg_s, customer_start, ids, seg_labels, columns.segment)
 
     last = _day(window.last_end)
     cal = _day(window.calibration_end)
-    in_window = days <= last
-    codes_w, days_w, amount_w = codes[in_window], days[in_window], amount[in_window]
-
-    lo = int(days.min())
-    span = last - lo + 1
-    key = codes_w * span + (days_w - lo)
-    occ = pd.Series(amount_w).groupby(key, sort=True).sum()
-    occ_key = occ.index.to_numpy()
-    occ_amount = occ.to_numpy(dtype=np.float64)
-    occ_code = occ_key // span
-    occ_day = occ_key % span + lo
-
-    starts = np.flatnonzero(np.r_[True, occ_code[1:] != occ_code[:-1]])
-    first_day = occ_day[starts]
-    late = np.ones(len(ids), dtype=bool)
-    late[occ_code[starts][first_day <= cal]] = False
+    first_day_of = np.empty(len(ids), dtype=np.int64)
+    first_day_of[code_s[customer_start]] = day_s[customer_start]
+    late = first_day_of > cal
+    in_window = day_s <= last
+    late_row = late[code_s]
     exclusions = {
         "transactions_after_end": int((~in_window).sum()),
         "customers_first_purchase_after_calibration": int(late.sum()),
-        "transactions_of_those_customers": int(late[codes_w].sum()),
+        "transactions_of_those_customers": int((late_row & in_window).sum()),
     }
 
-    keep = ~late[occ_code]
-    occ_code, occ_day, occ_amount = occ_code[keep], occ_day[keep], occ_amount[keep]
+    keep = in_window & ~late_row
+    code_k, day_k = code_s[keep], day_s[keep]
+    occ_start = np.flatnonzero(
+        np.r_[True, (code_k[1:] != code_k[:-1]) | (day_k[1:] != day_k[:-1])]
+    )
+    occ_amount = np.add.reduceat(amount_s[keep], occ_start)
+    occ_code, occ_day = code_k[occ_start], day_k[occ_start]
+
     new_customer = np.r_[True, occ_code[1:] != occ_code[:-1]]
     starts = np.flatnonzero(new_customer)
     owner = np.cumsum(new_customer) - 1
     n_customers = len(starts)
-    first_day = occ_day[starts]
 
     in_cal = occ_day <= cal
     n_occ = np.bincount(owner, weights=in_cal, minlength=n_customers).astype(np.int64)
-    repeat = in_cal & (occ_day != first_day[owner]) & (occ_amount > 0)
+    positive = in_cal & (occ_amount > 0)
     raw = pd.DataFrame(
         {
-            "customer_id": ids[occ_code[starts]],
-            "first_day": first_day,
+            "customer_id": ids.take(occ_code[starts]),
+            "first_day": occ_day[starts],
             "last_day": occ_day[starts + n_occ - 1],
             "n_occ": n_occ,
-            "n_spend": np.bincount(owner, weights=repeat, minlength=n_customers).astype(np.int64),
-            "spend_sum": np.bincount(
-                owner, weights=np.where(repeat, occ_amount, 0.0), minlength=n_customers
+            "n_positive": np.bincount(owner, weights=positive, minlength=n_customers).astype(
+                np.int64
+            ),
+            "positive_sum": np.bincount(
+                owner, weights=np.where(positive, occ_amount, 0.0), minlength=n_customers
             ),
             "first_amount": occ_amount[starts],
         },
@@ -115,8 +118,7 @@ def summarise_frame(
             owner, weights=np.where(hold, occ_amount, 0.0), minlength=n_customers
         )
     if columns.segment is not None:
-        first_row = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
-        raw["segment"] = typed["segment"][first_row[occ_code[starts]]]
+        raw["segment"] = seg_labels.take(seg_s[keep][occ_start][starts])
     return raw, exclusions
 
 
@@ -127,21 +129,21 @@ def _day(stamp: pd.Timestamp) -> int:
 
 def typed_columns(
     log: pd.DataFrame, columns: ColumnMap, observation_end: pd.Timestamp | None = None
-) -> dict[str, np.ndarray]:
+) -> dict[str, np.ndarray | pd.Index]:
     """Parse and check each column; raise the first row fault in ``ROW_FAULTS`` order.
 
     Returns
     -------
     dict
-        ``customer`` (str ids), ``day`` (int64 days since 1970-01-01), ``amount`` (float64)
-        and, with a segment column, ``segment`` (str labels).
+        ``customer`` (``pd.Index`` of str ids), ``day`` (int64 days since 1970-01-01),
+        ``amount`` (float64) and, with a segment column, ``segment`` (``pd.Index`` of str).
     """
     raw_customer = log[columns.customer]
     raw_date = log[columns.date]
     raw_amount = log[columns.amount]
     faults: dict[str, np.ndarray] = {}
 
-    faults["missing_customer"] = _blank(raw_customer)
+    faults["missing_customer"] = _blank(raw_customer, strip=False)
 
     date_missing = _blank(raw_date)
     if isinstance(raw_date.dtype, pd.DatetimeTZDtype):
@@ -176,7 +178,7 @@ def typed_columns(
 
     if columns.segment is not None:
         raw_segment = log[columns.segment]
-        faults["missing_segment"] = _blank(raw_segment)
+        faults["missing_segment"] = _blank(raw_segment, strip=False)
     day = parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     day = np.where(np.isnat(day), EPOCH, day).astype(np.int64)
     if observation_end is not None:
@@ -196,37 +198,44 @@ def typed_columns(
             else raw_customer.iloc[position], value, int(mask.sum()), observation_end,
         )
 
-    typed = {
-        "customer": raw_customer.astype("str").to_numpy(),
+    typed: dict[str, np.ndarray | pd.Index] = {
+        "customer": pd.Index(_text(raw_customer)),
         "day": day,
         "amount": amount,
     }
     if columns.segment is not None:
-        typed["segment"] = log[columns.segment].astype("str").to_numpy()
+        typed["segment"] = pd.Index(_text(log[columns.segment]))
     return typed
 
 
 def _check_constant_segment(
-    codes: np.ndarray, ids: np.ndarray, segment: np.ndarray, column: str
+    code_s: np.ndarray,
+    seg_s: np.ndarray,
+    customer_start: np.ndarray,
+    ids: pd.Index,
+    labels: pd.Index,
+    column: str,
 ) -> None:
-    """Raise for the first customer (by id) with more than one segment label."""
-    seg_codes, labels = pd.factorize(segment, sort=True)
-    bounds = pd.Series(seg_codes).groupby(codes).agg(["min", "max"])
-    conflict = np.flatnonzero(bounds["min"].to_numpy() != bounds["max"].to_numpy())
-    if conflict.size:
-        code = bounds.index[conflict[0]]
-        raise segment_conflict_error(
-            column,
-            ids[code],
-            (labels[bounds["min"].iloc[conflict[0]]], labels[bounds["max"].iloc[conflict[0]]]),
-        )
+    """Raise for the first customer (by id) whose rows carry more than one segment label.
+
+    ``code_s`` and ``seg_s`` are customer and segment codes sorted by customer.
+    """
+    changed = ~customer_start & (seg_s != np.r_[seg_s[:1], seg_s[:-1]])
+    if not changed.any():
+        return
+    culprits = ids.take(np.unique(code_s[changed]))
+    customer = culprits.min()
+    code = ids.get_loc(customer)
+    seen = sorted(str(label) for label in labels.take(np.unique(seg_s[code_s == code])))
+    raise segment_conflict_error(column, customer, (seen[0], seen[-1]))
 
 
-def _blank(values: pd.Series) -> np.ndarray:
-    """Missing values, and empty or whitespace-only strings."""
+def _blank(values: pd.Series, strip: bool = True) -> np.ndarray:
+    """Missing values and empty strings (also whitespace-only ones when ``strip``)."""
     missing = values.isna().to_numpy()
     if _is_text(values):
-        missing = missing | _text(values).str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        text = _text(values).str.strip() if strip else _text(values)
+        missing = missing | text.eq("").fillna(False).to_numpy(dtype=bool)
     return missing
 
 

@@ -151,7 +151,7 @@ def value_tier_segments(
     )
 
 
-def _typed(transactions: pd.DataFrame, columns: ColumnMap) -> dict[str, np.ndarray]:
+def _typed(transactions: pd.DataFrame, columns: ColumnMap) -> dict[str, np.ndarray | pd.Index]:
     if not isinstance(transactions, pd.DataFrame):
         raise DataError(
             "segment helpers take the transaction log as a pandas DataFrame, got "

@@ -94,7 +94,8 @@ def read_pandas(log: Log, wanted: dict[str, str]) -> pd.DataFrame:
             return log.obj.df()
         if log.kind == "parquet":
             check_columns(pq.read_schema(log.obj).names, wanted, log.description)
-            return pd.read_parquet(log.obj, columns=list(dict.fromkeys(wanted.values())))
+            table = pq.read_table(log.obj, columns=list(dict.fromkeys(wanted.values())))
+            return table.to_pandas(date_as_object=False)
         frame = pd.read_csv(log.obj, dtype=str, keep_default_na=False, na_values=[""])
     except (OSError, ValueError, pa.ArrowException, duckdb.Error) as exc:
         if isinstance(exc, DataError):
