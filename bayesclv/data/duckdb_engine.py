@@ -133,7 +133,7 @@ def _summarise(
             raise _first_fault(runner, typed, fault, columns, window, int(counts[fault.key]), what)
     check_coverage(window, pd.Timestamp(counts["first_day"]), pd.Timestamp(counts["last_day"]))
 
-    raw = runner.query(_summary_sql(typed, columns, window), what).df()
+    raw = runner.query(_summary_sql(typed, columns, window), what).to_arrow_table().to_pandas()
     if columns.segment is not None:
         conflict = raw["seg_min"] != raw["seg_max"]
         if conflict.any():
