@@ -210,10 +210,3 @@ def empty_log_error() -> DataError:
     """``DataError`` for a log without rows."""
     return DataError("the transaction log has no rows")
 
-
-def empty_summary_error(window: Window) -> DataError:
-    """``DataError`` for a summary with no customers left after filtering."""
-    return DataError(
-        f"no customer made a first purchase on or before calibration_end "
-        f"{window.calibration_end.date()}: the summary would be empty"
-    )
