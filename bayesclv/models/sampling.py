@@ -72,6 +72,7 @@ def sample_nuts(model: pm.Model, sampler: SamplerSpec, *, progress: bool = True)
             target_accept=sampler.target_accept,
             progressbar=progress,
             compute_convergence_checks=False,
+            nuts_sampler="pymc",
             model=model,
         )
 

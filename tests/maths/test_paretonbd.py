@@ -42,7 +42,11 @@ def test_gauss_legendre_matches_quadrature_on_cdnow_like_grid(params, data):
     got = paretonbd_loglik(*params, *data)
     want = oracle.loglik_quad(*params, *data)
     assert np.isfinite(got)
-    assert abs(got - want) <= 1e-9  # log-scale difference = relative error in L
+    # log-scale difference = relative error in L. The 16-node rule is exact to 1e-9 while
+    # alpha and beta are within a factor 10 of each other, 1e-5 up to a factor 50
+    # (docs/maths.md, "Measured accuracy").
+    ratio = max(params[1], params[3]) / min(params[1], params[3])
+    assert abs(got - want) <= (1e-9 if ratio <= 10 else 1e-5)
 
 
 @pytest.mark.parametrize("params", [GRID[0][0], GRID[1][0], GRID[3][0], GRID[4][0]])
