@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -18,13 +19,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+console = Console(width=None if Console().is_terminal else 140)
+SpecPath = Annotated[Path, typer.Argument(help="Model spec (TOML), e.g. models/cdnow.toml.")]
 
 
 @app.command()
 def summarise(
-    spec_path: Path = typer.Argument(..., help="Model spec (TOML), e.g. models/cdnow.toml."),
-    out: Path | None = typer.Option(None, help="Write the per-customer summary (.csv/.parquet)."),
+    spec_path: SpecPath,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the per-customer summary (.csv/.parquet).")
+    ] = None,
 ) -> None:
     """Summarise the spec's transaction log per customer and print the per-segment table."""
     from bayesclv.pipeline import summarise_spec
@@ -41,12 +45,12 @@ def summarise(
 
 @app.command("fit")
 def fit_command(
-    spec_path: Path = typer.Argument(..., help="Model spec (TOML), e.g. models/cdnow.toml."),
-    out: Path | None = typer.Option(None, help="Save the fit to this NetCDF file."),
-    method: str | None = typer.Option(None, help="Override sampler.method: nuts or map."),
-    draws: int | None = typer.Option(None, help="Override sampler.draws."),
-    tune: int | None = typer.Option(None, help="Override sampler.tune."),
-    chains: int | None = typer.Option(None, help="Override sampler.chains."),
+    spec_path: SpecPath,
+    out: Annotated[Path | None, typer.Option(help="Save the fit to this NetCDF file.")] = None,
+    method: Annotated[str | None, typer.Option(help="Override sampler.method: nuts/map.")] = None,
+    draws: Annotated[int | None, typer.Option(help="Override sampler.draws.")] = None,
+    tune: Annotated[int | None, typer.Option(help="Override sampler.tune.")] = None,
+    chains: Annotated[int | None, typer.Option(help="Override sampler.chains.")] = None,
 ) -> None:
     """Fit the spec's models and print posterior parameters with intervals and diagnostics."""
     with _errors_as_messages():
@@ -58,8 +62,8 @@ def fit_command(
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("out"), help="Folder for the demo's outputs."),
-    fit: bool = typer.Option(True, help="Also fit the published one-segment models."),
+    out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("out"),
+    fit: Annotated[bool, typer.Option(help="Also fit the published one-segment model.")] = True,
 ) -> None:
     """The main job on the bundled CDNOW data: summaries, then the published fit."""
     from bayesclv.pipeline import summarise_spec
@@ -115,10 +119,15 @@ def _bundled_spec(name: str) -> Path:
 
 
 def _print_summary(summary, title: str) -> None:
-    _print_frame(summary.describe().reset_index(), title=title)
-    if summary.exclusions:
-        for reason, count in summary.exclusions.items():
-            console.print(f"  excluded: {count:,} {reason}")
+    _print_frame(
+        summary.describe().reset_index(),
+        title=f"{title} (x in occasions; spend in the data's currency)",
+    )
+    excluded = {reason: count for reason, count in summary.exclusions.items() if count}
+    if not excluded:
+        console.print("  nothing excluded")
+    for reason, count in excluded.items():
+        console.print(f"  excluded: {count:,} {reason.replace('_', ' ')}")
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
-from bayesclv.data import ColumnMap, CustomerSummary, cohort_segments, summarise, value_tier_segments
+from bayesclv.data import (
+    ColumnMap,
+    CustomerSummary,
+    cohort_segments,
+    summarise,
+    value_tier_segments,
+)
 from bayesclv.datasets import load_cdnow
 from bayesclv.models import Fit, fit
 from bayesclv.spec import ModelSpec, resolve_source
@@ -37,7 +45,7 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
     )
     segments = None
     if data.segmentation in ("cohort", "value_tier", "cohort_x_value_tier"):
-        log = source if isinstance(source, pd.DataFrame) else _read_log(source)
+        log = source if isinstance(source, pd.DataFrame) else _read_log(Path(source))
         segments = _derived_segments(log, columns, data.segmentation, data.cohort_freq)
     return summarise(
         source,
@@ -58,16 +66,20 @@ def fit_spec(spec: ModelSpec, *, progress: bool = True) -> tuple[CustomerSummary
 def _derived_segments(
     log: pd.DataFrame, columns: ColumnMap, segmentation: str, cohort_freq: str
 ) -> pd.Series:
+    """Per-customer segments known at acquisition: cohort, first-basket tier, or both."""
     if segmentation == "cohort":
         return cohort_segments(log, columns=columns, freq=cohort_freq)
     if segmentation == "value_tier":
         return value_tier_segments(log, columns=columns)
     cohort = cohort_segments(log, columns=columns, freq=cohort_freq)
     tier = value_tier_segments(log, columns=columns).reindex(cohort.index)
-    return cohort.astype(str) + "·" + tier.astype(str)
+    labels = cohort.astype(str) + "·" + tier.astype(str)
+    order = [f"{c}·{t}" for c in cohort.cat.categories for t in tier.cat.categories]
+    return labels.astype(pd.CategoricalDtype(order))
 
 
-def _read_log(path) -> pd.DataFrame:
-    from bayesclv.data import read_log
-
-    return read_log(path)
+def _read_log(path: Path) -> pd.DataFrame:
+    """Load a CSV or Parquet log into pandas (derived segments need the whole log)."""
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path)

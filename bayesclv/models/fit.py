@@ -139,7 +139,7 @@ class Fit:
                     }
                     if rhat is not None:
                         row["r_hat"] = float(rhat[name].sel(segment=segment))
-                        row["ess_bulk"] = float(ess[name].sel(segment=segment))
+                        row["ess_bulk"] = int(ess[name].sel(segment=segment))
                     records.append(row)
         return pd.DataFrame.from_records(records)
 
@@ -265,4 +265,5 @@ def _sampled_names(tree: xr.DataTree, unconstrained: tuple[str, ...]) -> list[st
 
 def _detached(tree: xr.DataTree) -> xr.DataTree:
     """A copy of a subtree as its own root (so paths start at its groups)."""
-    return xr.DataTree.from_dict({name: child.to_dataset() for name, child in tree.children.items()})
+    groups = {name: child.to_dataset() for name, child in tree.children.items()}
+    return xr.DataTree.from_dict(groups)
