@@ -11,8 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bayesclv.data import CustomerSummary
 from bayesclv.errors import BayesCLVError, ConvergenceWarning
-from bayesclv.spec import load_spec
+from bayesclv.models import Fit
+from bayesclv.spec import ModelSpec, PriorSpec, load_spec
 
 app = typer.Typer(
     help="Bayesian customer lifetime value: summarise, fit and report from a model spec.",
@@ -61,6 +63,42 @@ def fit_command(
 
 
 @app.command()
+def check(
+    spec_path: SpecPath,
+    compare_families: Annotated[
+        bool, typer.Option("--compare", help="Also fit the other family and compare by LOO.")
+    ] = False,
+) -> None:
+    """Fit a spec, then print its predictive check and (optionally) a LOO family comparison."""
+    from dataclasses import replace
+
+    from bayesclv.models import fit as fit_model
+    from bayesclv.pipeline import summarise_spec
+    from bayesclv.validate.loo import compare
+    from bayesclv.validate.ppc import predictive_check
+
+    with _errors_as_messages():
+        spec = load_spec(spec_path)
+        summary = summarise_spec(spec)
+        result = _run_fit(spec, None, summary=summary)
+        check_ds = predictive_check(result, summary, hdi_prob=spec.value.hdi_prob)
+        _print_frame(
+            check_ds.to_dataframe().reset_index(),
+            title=(
+                f"posterior predictive check: customers by repeat purchases "
+                f"({check_ds.attrs['interval']} interval)"
+            ),
+        )
+        if compare_families:
+            other = "bg_nbd" if spec.family == "pareto_nbd" else "pareto_nbd"
+            other_spec = replace(spec, family=other, spend=False, priors=PriorSpec())
+            console.print(f"fitting {other} for the comparison")
+            fits = {spec.family: result, other: fit_model(summary, other_spec)}
+            title = "PSIS-LOO comparison (elpd in nats; higher is better)"
+            _print_frame(compare(fits), title=title)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("out"),
     fit: Annotated[bool, typer.Option(help="Also fit the published one-segment model.")] = True,
@@ -80,8 +118,9 @@ def demo(
             _run_fit(load_spec(_bundled_spec("cdnow.toml")), out / "cdnow_fit.nc")
 
 
-def _run_fit(spec, out: Path | None) -> None:
-    from bayesclv.pipeline import fit_spec
+def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | None = None) -> Fit:
+    from bayesclv.models import fit as fit_model
+    from bayesclv.pipeline import summarise_spec
 
     console.print(
         f"fitting [bold]{spec.family}[/bold]{' + gamma-gamma' if spec.spend else ''} "
@@ -89,7 +128,9 @@ def _run_fit(spec, out: Path | None) -> None:
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        summary, result = fit_spec(spec, progress=True)
+        if summary is None:
+            summary = summarise_spec(spec)
+        result = fit_model(summary, spec, progress=True)
     table = result.summary()
     _print_frame(
         table,
@@ -111,6 +152,7 @@ def _run_fit(spec, out: Path | None) -> None:
     if out is not None:
         result.save(out)
         console.print(f"saved fit to {out}")
+    return result
 
 
 def _bundled_spec(name: str) -> Path:

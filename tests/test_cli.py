@@ -1,0 +1,54 @@
+"""The command line: the batch steps on a spec, the demo, and errors as one clear line."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from bayesclv.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def at_project_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def test_summarise_writes_one_row_per_customer(tmp_path):
+    out = tmp_path / "summary.csv"
+    result = runner.invoke(app, ["summarise", "models/cdnow.toml", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2,357" in result.output and "nothing excluded" in result.output
+    frame = pd.read_csv(out)
+    assert len(frame) == 2357 and int(frame["x"].sum()) == 2457
+
+
+def test_fit_map_prints_parameters_with_intervals():
+    result = runner.invoke(app, ["fit", "models/cdnow.toml", "--method", "map"])
+    assert result.exit_code == 0, result.output
+    assert "HDI 90%" in result.output
+    for name in ("alpha", "beta", "gamma"):
+        assert name in result.output
+
+
+def test_demo_without_fit_writes_segment_tables(tmp_path):
+    result = runner.invoke(app, ["demo", "--no-fit", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    segments = pd.read_csv(tmp_path / "cdnow_segments_segments.csv")
+    assert len(segments) == 10  # 3 monthly cohorts × 3 first-basket tiers + the total
+    assert int(segments.set_index("segment").loc["total", "customers"]) == 23570
+
+
+def test_bad_spec_is_one_clear_line(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(
+        '[model]\nname = "x"\n[data]\nsource = "bayesclv:cdnow_sample"\n'
+        'calibration_end = 1997-09-30\n[sampler]\nchians = 2\n'
+    )
+    result = runner.invoke(app, ["fit", str(spec)])
+    assert result.exit_code == 2
+    assert "sampler.chians" in result.output and "sampler.chains" in result.output
+    assert "Traceback" not in result.output
