@@ -1,0 +1,204 @@
+"""What scoring needs from a fit and a summary, as plain arrays: draws × segments, customers.
+
+The posterior's (chain, draw) are stacked into one sample axis here (optionally thinned)
+and unstacked again when results are labelled, so the maths sees two axes only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesclv.data import CustomerSummary
+from bayesclv.errors import DataError
+from bayesclv.models import Fit
+
+__all__ = ["CustomerInputs", "PosteriorDraws", "customer_inputs", "posterior_draws"]
+
+
+@dataclass(frozen=True)
+class PosteriorDraws:
+    """Natural parameters per posterior sample and segment.
+
+    Attributes
+    ----------
+    family
+        ``"pareto_nbd"`` or ``"bg_nbd"``.
+    segments
+        Segment labels, in the order of the arrays' second axis.
+    frequency
+        The family's parameters, each of shape (samples, segments).
+    spend
+        Gamma-Gamma's ``p, q, gamma``, each (samples, segments), or None.
+    chain, draw
+        The chain and draw label of each sample.
+    """
+
+    family: str
+    segments: tuple[str, ...]
+    frequency: dict[str, np.ndarray]
+    spend: dict[str, np.ndarray] | None
+    chain: np.ndarray
+    draw: np.ndarray
+
+    @property
+    def n_samples(self) -> int:
+        """Number of posterior samples kept."""
+        return int(self.chain.size)
+
+    def unstack(self, values: np.ndarray, dims: tuple[str, ...],
+                coords: dict[str, object] | None = None) -> xr.DataArray:
+        """Label an array whose first axis is the sample axis: (chain, draw, *dims)."""
+        chains = np.unique(self.chain)
+        draws = np.unique(self.draw)
+        shaped = values.reshape(chains.size, draws.size, *values.shape[1:])
+        return xr.DataArray(
+            shaped, dims=("chain", "draw", *dims),
+            coords={"chain": chains, "draw": draws, **(coords or {})},
+        )
+
+
+def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True) -> PosteriorDraws:
+    """Collect the fit's parameter draws, keeping every ``thin``-th draw of each chain.
+
+    Parameters
+    ----------
+    fit
+        A fit with dims (chain, draw, segment).
+    thin
+        Keep draws 0, thin, 2·thin, … of every chain (memory and time scale with 1/thin).
+    need_spend
+        Require the Gamma-Gamma posterior (and check q > 1 in every draw).
+
+    Raises
+    ------
+    DataError
+        If ``thin`` is not a positive integer, the fit has no spend model but one is needed,
+        or some draw has q ≤ 1 (infinite expected spend).
+    """
+    if not isinstance(thin, (int, np.integer)) or thin < 1:
+        raise DataError(f"thin={thin!r} must be a positive integer")
+    frequency = fit.parameters().isel(draw=slice(None, None, thin))
+    spend = None
+    if need_spend:
+        spend_ds = fit.spend_parameters().isel(draw=slice(None, None, thin))
+        bad = int((spend_ds["q"] <= 1).sum())
+        if bad:
+            raise DataError(
+                f"{bad} posterior draws of the spend model have q <= 1, where the mean spend "
+                "is infinite; tighten the spend priors (spend_priors) or refit"
+            )
+        spend = _stacked(spend_ds)
+    chain, draw = np.meshgrid(frequency["chain"].values, frequency["draw"].values,
+                              indexing="ij")
+    return PosteriorDraws(
+        family=fit.family.name,
+        segments=tuple(str(s) for s in fit.segments),
+        frequency=_stacked(frequency),
+        spend=spend,
+        chain=chain.ravel(),
+        draw=draw.ravel(),
+    )
+
+
+def _stacked(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    return {
+        str(name): ds[name].transpose("chain", "draw", "segment").values.reshape(
+            -1, ds.sizes["segment"]).astype(np.float64)
+        for name in ds.data_vars
+    }
+
+
+@dataclass(frozen=True)
+class CustomerInputs:
+    """Per-customer histories as arrays, with segment codes into the fit's segments.
+
+    Times are in the fit's time unit; ``mean_spend`` is 0 where ``n_spend`` is 0 (it is
+    then ignored by the spend formula).
+    """
+
+    customer: np.ndarray
+    segment: np.ndarray
+    code: np.ndarray
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    n_spend: np.ndarray
+    mean_spend: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.customer.size)
+
+    def take(self, index: slice | np.ndarray) -> CustomerInputs:
+        """The customers at ``index``."""
+        return CustomerInputs(**{name: getattr(self, name)[index] for name in _FIELDS})
+
+    def coords(self) -> dict[str, object]:
+        """``customer`` coordinate with ``segment`` on it."""
+        return {"customer": self.customer, "segment": ("customer", self.segment)}
+
+
+_FIELDS = ("customer", "segment", "code", "x", "t_x", "T", "n_spend", "mean_spend")
+
+
+def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
+    """Arrays of the summary's customers, with segments matched to the fit's by label.
+
+    Raises
+    ------
+    DataError
+        If the summary's time unit differs from the fit's, or a customer's segment was not
+        in the fit.
+    """
+    if summary.time_unit != fit.time_unit:
+        raise DataError(
+            f"summary.time_unit={summary.time_unit!r} but the fit is in {fit.time_unit!r}; "
+            "summarise the log in the fit's time unit"
+        )
+    frame = summary.frame
+    fitted = {str(s): i for i, s in enumerate(fit.segments)}
+    missing = [s for s in summary.segments if s not in fitted]
+    if missing:
+        raise DataError(
+            f"summary has segment(s) {missing} that the fit does not know "
+            f"(fitted segments: {list(fitted)})"
+        )
+    lookup = np.array([fitted[s] for s in summary.segments], dtype=np.int64)
+    n_spend = frame["n_spend"].to_numpy(np.float64)
+    mean_spend = frame["mean_spend"].to_numpy(np.float64)
+    return CustomerInputs(
+        customer=frame.index.to_numpy(dtype=object),
+        segment=frame["segment"].astype(str).to_numpy(dtype=object),
+        code=lookup[summary.segment_codes],
+        x=frame["x"].to_numpy(np.float64),
+        t_x=frame["t_x"].to_numpy(np.float64),
+        T=frame["T"].to_numpy(np.float64),
+        n_spend=n_spend,
+        mean_spend=np.where(n_spend > 0, np.nan_to_num(mean_spend), 0.0),
+    )
+
+
+def per_customer(values: float | np.ndarray | pd.Series | None, inputs: CustomerInputs,
+                 name: str) -> np.ndarray:
+    """A per-customer amount given as a scalar, an array in summary order or a Series by id."""
+    if values is None:
+        return np.zeros(len(inputs))
+    if isinstance(values, pd.Series):
+        aligned = values.reindex(inputs.customer)
+        missing = aligned.index[aligned.isna()]
+        if len(missing):
+            raise DataError(
+                f"{name} has no value for {len(missing)} customers, e.g. {missing[0]!r}"
+            )
+        return aligned.to_numpy(np.float64)
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        return np.full(len(inputs), float(array))
+    if array.shape != (len(inputs),):
+        raise DataError(f"{name} has shape {array.shape}; expected ({len(inputs)},) or a scalar")
+    if not np.all(np.isfinite(array)):
+        raise DataError(f"{name} has non-finite values")
+    return array

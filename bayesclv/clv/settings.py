@@ -1,0 +1,135 @@
+"""Money and time settings of a CLV computation, resolved once from a fit's ``ValueSpec``.
+
+Conventions (see ``docs/clv.md``): the discount rate is per year and converted explicitly to
+the fit's time unit (a year is 365.25 days; a month 30.4375 days); a cash flow t time units
+after the calibration end is worth ``(1 + d) ** (-t / units_per_year)``; purchases are
+grouped into future periods of one month or one quarter and each period's purchases are
+discounted at its end (``"end"``, conservative) or mid-point (``"mid"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from bayesclv.errors import SpecError
+from bayesclv.maths import UNITS_PER_YEAR, discount_factor
+from bayesclv.spec import ValueSpec
+
+__all__ = ["MONTHS_PER_PERIOD", "ValueSettings", "value_settings"]
+
+MONTHS_PER_PERIOD: dict[str, int] = {"month": 1, "quarter": 3}
+"""Length of each reporting period, in months of 30.4375 days."""
+
+Convention = Literal["end", "mid"]
+
+
+@dataclass(frozen=True)
+class ValueSettings:
+    """Resolved settings: the horizon cut into periods, with a discount factor per period.
+
+    Attributes
+    ----------
+    value
+        The money settings (margin, annual discount rate, horizon in months, period,
+        HDI mass).
+    time_unit
+        Unit of the model's time (``"weeks"`` or ``"days"``).
+    convention
+        Where each period's purchases are discounted: ``"end"`` or ``"mid"``.
+    boundaries
+        End of each period after the calibration end, in time units (the last period is
+        shorter when the horizon is not a whole number of periods).
+    discount
+        Discount factor of each period's cash flows.
+    """
+
+    value: ValueSpec
+    time_unit: str
+    convention: Convention
+    boundaries: np.ndarray
+    discount: np.ndarray
+
+    @property
+    def horizon(self) -> float:
+        """Horizon after the calibration end, in time units."""
+        return float(self.boundaries[-1])
+
+    @property
+    def n_periods(self) -> int:
+        """Number of future periods."""
+        return int(self.boundaries.size)
+
+    def attrs(self) -> dict[str, Any]:
+        """Units and conventions, for the ``attrs`` of results."""
+        return {
+            "currency": "currency units of the transaction amounts",
+            "time_unit": self.time_unit,
+            "horizon_months": self.value.horizon_months,
+            "horizon": self.horizon,
+            "period": self.value.period,
+            "margin": self.value.margin,
+            "hdi_prob": self.value.hdi_prob,
+            "annual_discount_rate": self.value.annual_discount_rate,
+            "discounting": (
+                f"(1 + d)^(-t_years), d = {self.value.annual_discount_rate} per year; "
+                f"cash flows at period {self.convention}; months of 30.4375 days"
+            ),
+            "value_kind": "residual CLV: value after the calibration end only",
+        }
+
+
+def value_settings(
+    value: ValueSpec, time_unit: str, convention: Convention = "end"
+) -> ValueSettings:
+    """Resolve a ``ValueSpec`` into periods and discount factors in the model's time unit.
+
+    Parameters
+    ----------
+    value
+        Margin, annual discount rate, horizon (months of 30.4375 days) and period.
+    time_unit
+        The fit's time unit, ``"weeks"`` or ``"days"``.
+    convention
+        ``"end"`` (default) or ``"mid"``: where each period's cash flows are discounted.
+
+    Returns
+    -------
+    ValueSettings
+
+    Raises
+    ------
+    SpecError
+        Naming the bad field: a margin outside (0, 1], a rate ≤ −1, a non-positive horizon,
+        an unknown period or convention or time unit.
+    """
+    if time_unit not in UNITS_PER_YEAR:
+        raise SpecError(f"time_unit={time_unit!r} is not one of {sorted(UNITS_PER_YEAR)}")
+    if not 0 < value.margin <= 1:
+        raise SpecError(f"value.margin={value.margin} must be in (0, 1]")
+    if not value.annual_discount_rate > -1:
+        raise SpecError(f"value.annual_discount_rate={value.annual_discount_rate} must be > -1")
+    if not value.horizon_months > 0:
+        raise SpecError(f"value.horizon_months={value.horizon_months} must be > 0")
+    if value.period not in MONTHS_PER_PERIOD:
+        raise SpecError(f"value.period={value.period!r} must be one of {list(MONTHS_PER_PERIOD)}")
+    if not 0 < value.hdi_prob < 1:
+        raise SpecError(f"value.hdi_prob={value.hdi_prob} must be in (0, 1)")
+    if convention not in ("end", "mid"):
+        raise SpecError(f"convention={convention!r} must be 'end' or 'mid'")
+    units_per_month = UNITS_PER_YEAR[time_unit] / 12.0
+    period_months = MONTHS_PER_PERIOD[value.period]
+    n_periods = int(np.ceil(value.horizon_months / period_months - 1e-9))
+    ends_months = np.minimum(period_months * np.arange(1, n_periods + 1), value.horizon_months)
+    boundaries = ends_months * units_per_month
+    starts = np.concatenate([[0.0], boundaries[:-1]])
+    when = boundaries if convention == "end" else 0.5 * (starts + boundaries)
+    return ValueSettings(
+        value=value,
+        time_unit=time_unit,
+        convention=convention,
+        boundaries=boundaries,
+        discount=discount_factor(when, value.annual_discount_rate, time_unit),
+    )
