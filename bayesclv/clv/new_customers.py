@@ -1,0 +1,79 @@
+"""The expected value of a brand-new customer per segment: the number to set against
+acquisition cost."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from bayesclv.clv.engine import Histories, periods_if_alive
+from bayesclv.clv.inputs import posterior_draws
+from bayesclv.clv.settings import Convention, value_settings
+from bayesclv.maths import gammagamma_conditional_mean_spend
+from bayesclv.models import Fit
+from bayesclv.spec import ValueSpec
+
+__all__ = ["new_customer_value"]
+
+
+def new_customer_value(
+    fit: Fit,
+    *,
+    value: ValueSpec | None = None,
+    convention: Convention = "end",
+    thin: int = 1,
+) -> xr.Dataset:
+    """Expected value of a customer acquired now, per draw and segment.
+
+    A customer with no history (x = t_x = T = 0, alive at acquisition) makes
+    E[X(t)] repeat purchases in (0, t] (the family's unconditional expectation); these are
+    discounted per period from the acquisition date and valued at the segment's prior mean
+    spend p γ / (q − 1) times the margin. The first purchase itself is not included:
+    add its margin if acquisition cost is to be set against it too.
+
+    Parameters
+    ----------
+    fit
+        A frequency/dropout fit with a spend model.
+    value
+        Money and time settings (default: the fit's ``spec.value``).
+    convention
+        Discount each period at its ``"end"`` or ``"mid"``-point.
+    thin
+        Keep every ``thin``-th draw of each chain.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims (chain, draw, segment): ``expected_purchases`` (repeat purchases over the
+        horizon), ``discounted_purchases``, ``expected_spend`` (currency per purchase) and
+        ``clv`` (currency).
+    """
+    settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
+                              convention)
+    post = posterior_draws(fit, thin=thin)
+    n_segments = len(post.segments)
+    code = np.arange(n_segments)
+    zeros = np.zeros(n_segments)
+    newcomers = Histories(code=code, x=zeros, t_x=zeros, T=zeros, inverse=code,
+                          ages=np.column_stack([code, zeros, zeros]), age_inverse=code)
+    purchases = np.zeros((post.n_samples, n_segments))
+    discounted = np.zeros_like(purchases)
+    for factor, in_period in zip(settings.discount, periods_if_alive(post, newcomers, settings),
+                                 strict=True):
+        purchases += in_period
+        discounted += factor * in_period
+    spend = gammagamma_conditional_mean_spend(
+        post.spend["p"], post.spend["q"], post.spend["gamma"], 0.0, 0.0)
+    coords = {"segment": list(post.segments)}
+    data = {
+        "expected_purchases": purchases,
+        "discounted_purchases": discounted,
+        "expected_spend": spend,
+        "clv": settings.value.margin * spend * discounted,
+    }
+    return xr.Dataset(
+        {name: post.unstack(values, ("segment",), coords) for name, values in data.items()},
+        attrs={**settings.attrs(),
+               "value_kind": "expected CLV of a customer acquired now, repeat purchases only"},
+    )
