@@ -1,0 +1,150 @@
+"""Per-draw CLV: agreement with the closed forms, identities, spend priors, labels, errors."""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesclv.clv import clv_draws, new_customer_value, segment_totals, value_by_period
+from bayesclv.data import CustomerSummary
+from bayesclv.errors import DataError, SpecError
+from bayesclv.maths import (
+    bgnbd_conditional_expected_purchases,
+    bgnbd_expected_purchases,
+    bgnbd_p_alive,
+    gammagamma_conditional_mean_spend,
+    paretonbd_conditional_expected_purchases,
+    paretonbd_expected_purchases,
+    paretonbd_p_alive,
+)
+from bayesclv.spec import ValueSpec
+
+CLOSED = {
+    "bg_nbd": (bgnbd_p_alive, bgnbd_conditional_expected_purchases, bgnbd_expected_purchases),
+    "pareto_nbd": (paretonbd_p_alive, paretonbd_conditional_expected_purchases,
+                   paretonbd_expected_purchases),
+}
+ONE_MONTH = 365.25 / 7 / 12
+
+
+def _params(fit, names):
+    ds = fit.parameters()
+    return [ds[n].values.reshape(-1, ds.sizes["segment"])[:, :1] for n in names]
+
+
+@pytest.mark.parametrize("family", ["bg_nbd", "pareto_nbd"])
+def test_draws_match_closed_forms(cdnow, spec_factory, fit_factory, family):
+    fit = fit_factory(spec_factory(family), draws=20)
+    value = ValueSpec(horizon_months=12, annual_discount_rate=0.0)
+    draws = clv_draws(fit, cdnow, value=value)
+    assert dict(draws.sizes) == {"chain": 2, "draw": 20, "customer": cdnow.n_customers}
+    assert draws["segment"].dims == ("customer",)
+    assert draws.attrs["time_unit"] == "weeks" and "residual" in draws.attrs["value_kind"]
+    frame = cdnow.frame
+    params = _params(fit, fit.family.natural)
+    hist = (frame["x"].to_numpy(), frame["t_x"].to_numpy(), frame["T"].to_numpy())
+    p_alive, conditional, _ = CLOSED[family]
+    flat = {k: draws[k].values.reshape(40, -1) for k in draws.data_vars}
+    np.testing.assert_allclose(flat["p_alive"], p_alive(*params, *hist), rtol=1e-12)
+    horizon = 12 * ONE_MONTH
+    expected = conditional(*params, *hist, horizon)
+    np.testing.assert_allclose(flat["expected_purchases"], expected, rtol=1e-9, atol=1e-12)
+    # Zero discount rate: discounting changes nothing.
+    np.testing.assert_allclose(flat["discounted_purchases"], expected, rtol=1e-9, atol=1e-12)
+
+
+def test_one_period_margin_one_no_discount_is_spend_times_purchases(cdnow, spec_factory,
+                                                                   fit_factory):
+    fit = fit_factory(spec_factory("pareto_nbd"), draws=10)
+    value = ValueSpec(margin=1.0, annual_discount_rate=0.0, horizon_months=1.0, period="month")
+    draws = clv_draws(fit, cdnow, value=value)
+    np.testing.assert_allclose(draws["clv"], draws["expected_spend"]
+                               * draws["expected_purchases"], rtol=1e-12)
+
+
+def test_discounting_lowers_value_and_period_end_is_below_mid(cdnow, spec_factory, fit_factory):
+    fit = fit_factory(spec_factory("bg_nbd"), draws=5)
+    end = clv_draws(fit, cdnow, value=ValueSpec(annual_discount_rate=0.2))
+    mid = clv_draws(fit, cdnow, value=ValueSpec(annual_discount_rate=0.2), convention="mid")
+    assert (end["discounted_purchases"] <= mid["discounted_purchases"]).all()
+    assert (mid["discounted_purchases"] < mid["expected_purchases"] + 1e-12).all()
+
+
+def test_spend_uses_own_history_and_segment_prior(spec_factory, fit_factory):
+    frame = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "d"], "segment": ["s1", "s1", "s2", "s2"],
+        "x": [0, 3, 0, 3], "t_x": [0.0, 20.0, 0.0, 20.0], "T": [30.0] * 4,
+        "n_spend": [0, 3, 0, 3], "mean_spend": [np.nan, 40.0, np.nan, 40.0],
+    })
+    summary = CustomerSummary.from_frame(frame, segment="segment")
+    fit = fit_factory(spec_factory("bg_nbd"), segments=("s1", "s2"), draws=5,
+                      scale={"gamma": [1.0, 3.0]})
+    spend = clv_draws(fit, summary)["expected_spend"]
+    g = fit.spend_parameters()
+    prior = (g["p"] * g["gamma"] / (g["q"] - 1)).values
+    np.testing.assert_allclose(spend.sel(customer="a"), prior[..., 0])
+    np.testing.assert_allclose(spend.sel(customer="c"), prior[..., 1])
+    assert float(spend.sel(customer="c").mean()) > 2 * float(spend.sel(customer="a").mean())
+    own = gammagamma_conditional_mean_spend(g["p"].values[..., 0], g["q"].values[..., 0],
+                                            g["gamma"].values[..., 0], 3, 40.0)
+    np.testing.assert_allclose(spend.sel(customer="b"), own)
+
+
+def test_retention_cost_is_subtracted_per_customer(cdnow, spec_factory, fit_factory):
+    fit = fit_factory(spec_factory("bg_nbd"), draws=4)
+    base = clv_draws(fit, cdnow)
+    cost = pd.Series(np.arange(cdnow.n_customers, dtype=float), index=cdnow.frame.index[::-1])
+    net = clv_draws(fit, cdnow, retention_cost=cost)
+    np.testing.assert_allclose(base["clv"] - net["clv"],
+                               np.broadcast_to(cost.reindex(cdnow.frame.index).values,
+                                               base["clv"].shape))
+    with pytest.raises(DataError, match="retention_cost"):
+        clv_draws(fit, cdnow, retention_cost=np.ones(3))
+
+
+def test_totals_are_sums_of_customers_per_draw(cdnow, spec_factory, fit_factory):
+    fit = fit_factory(spec_factory("pareto_nbd"), draws=30)
+    draws = clv_draws(fit, cdnow)
+    totals = segment_totals(draws)
+    np.testing.assert_array_equal(totals["clv"].sel(segment="portfolio").values,
+                                  draws["clv"].values.sum(axis=-1))
+    assert list(totals["n_customers"].values) == [cdnow.n_customers] * 2
+
+
+def test_per_period_flows_add_up_to_horizon_totals(cdnow, spec_factory, fit_factory):
+    fit = fit_factory(spec_factory("bg_nbd"), draws=6)
+    value = ValueSpec(margin=0.3, horizon_months=24, period="quarter")
+    periods = value_by_period(fit, cdnow, value=value, chunk_size=700)
+    assert periods.sizes["period"] == 8
+    totals = segment_totals(clv_draws(fit, cdnow, value=value))
+    np.testing.assert_allclose(periods["expected_purchases"].sum("period"),
+                               totals["expected_purchases"], rtol=1e-10)
+    np.testing.assert_allclose(periods["discounted_margin"].sum("period"), totals["clv"],
+                               rtol=1e-10)
+    assert str(periods["period_end_date"].values[-1])[:10] == "1999-09-30"
+
+
+def test_new_customer_value_is_unconditional_expectation(spec_factory, fit_factory):
+    fit = fit_factory(spec_factory("pareto_nbd"), segments=("a", "b"), draws=8)
+    value = ValueSpec(margin=0.5, annual_discount_rate=0.0, horizon_months=12)
+    new = new_customer_value(fit, value=value)
+    ds, g = fit.parameters(), fit.spend_parameters()
+    expected = paretonbd_expected_purchases(ds["r"], ds["alpha"], ds["s"], ds["beta"],
+                                            12 * ONE_MONTH)
+    np.testing.assert_allclose(new["expected_purchases"], expected, rtol=1e-10)
+    np.testing.assert_allclose(new["clv"], 0.5 * expected * g["p"] * g["gamma"] / (g["q"] - 1),
+                               rtol=1e-10)
+
+
+def test_errors_name_the_bad_argument(cdnow, spec_factory, fit_factory):
+    fit = fit_factory(spec_factory("bg_nbd"), segments=("other",), draws=2)
+    with pytest.raises(DataError, match="segment"):
+        clv_draws(fit, cdnow)
+    fit = fit_factory(spec_factory("bg_nbd"), draws=2)
+    with pytest.raises(DataError, match="thin"):
+        clv_draws(fit, cdnow, thin=0)
+    with pytest.raises(SpecError, match="horizon_months"):
+        clv_draws(fit, cdnow, value=ValueSpec(horizon_months=0))
+    with pytest.raises(DataError, match="spend"):
+        clv_draws(replace(fit, spend=None), cdnow)
