@@ -1,0 +1,138 @@
+"""Tables, intervals of summed draws, predictive simulation, churn and chunked scoring."""
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from bayesclv.clv import (
+    churn_by_segment,
+    churn_watchlist,
+    clv_draws,
+    customer_equity,
+    customer_table,
+    predictive_clv,
+    predictive_table,
+    score_customers,
+    score_to_parquet,
+    segment_totals,
+)
+from bayesclv.clv.inputs import CustomerInputs, PosteriorDraws
+from bayesclv.clv.predictive import simulate_periods
+from bayesclv.data import CustomerSummary
+from bayesclv.maths import (
+    bgnbd_conditional_expected_purchases,
+    gammagamma_conditional_mean_spend,
+    paretonbd_conditional_expected_purchases,
+)
+from bayesclv.spec import ValueSpec
+
+from .conftest import PUBLISHED
+
+
+@pytest.fixture(scope="module")
+def draws(cdnow, spec_factory, fit_factory):
+    return clv_draws(fit_factory(spec_factory("pareto_nbd"), draws=100), cdnow)
+
+
+def test_customer_table_has_level_in_column_names(draws):
+    table = customer_table(draws, variables=["clv", "p_alive"], hdi_prob=0.8)
+    assert {"clv_mean", "clv_median", "clv_sd", "clv_hdi_80%_low", "clv_hdi_80%_high",
+            "p_alive_hdi_80%_high"} <= set(table.columns)
+    assert table.index.name == "customer" and table["segment"].eq("all").all()
+    assert (table["clv_hdi_80%_low"] <= table["clv_median"]).all()
+    assert (table["clv_median"] <= table["clv_hdi_80%_high"]).all()
+    assert "p_alive_hdi_90%_low" in customer_table(draws).columns
+
+
+def test_interval_of_sums_is_not_sum_of_intervals(cdnow, spec_factory, fit_factory):
+    frame = cdnow.frame.reset_index()
+    frame["segment"] = np.where(np.arange(len(frame)) % 2 == 0, "even", "odd")
+    summary = CustomerSummary.from_frame(frame, segment="segment")
+    fit = fit_factory(spec_factory("pareto_nbd"), segments=("even", "odd"), draws=200)
+    draws = clv_draws(fit, summary)
+    equity = customer_equity(draws)
+    table = customer_table(draws, variables=["clv"])
+    total = equity.loc["portfolio"]
+    assert total["clv_mean"] == pytest.approx(table["clv_mean"].sum(), rel=1e-10)
+    assert list(equity["n_customers"]) == [1179, 1178, 2357]
+    # The segments' parameters are independent: adding their intervals overstates the
+    # spread of the sum (≈ 1/√2 of it here).
+    width = equity["clv_hdi_90%_high"] - equity["clv_hdi_90%_low"]
+    assert width["portfolio"] < 0.85 * (width["even"] + width["odd"])
+    assert (equity["clv_hdi_90%_high"]["even"] + equity["clv_hdi_90%_high"]["odd"]
+            != pytest.approx(total["clv_hdi_90%_high"], rel=0.01))
+
+
+@pytest.mark.parametrize("family", ["bg_nbd", "pareto_nbd"])
+def test_simulator_matches_closed_form_conditional_expectation(family):
+    n = 40_000
+    params = PUBLISHED[family]
+    post = PosteriorDraws(
+        family=family, segments=("s",),
+        frequency={k: np.full((n, 1), v) for k, v in params.items()},
+        spend={k: np.full((n, 1), v) for k, v in PUBLISHED["spend"].items()},
+        chain=np.zeros(n, dtype=int), draw=np.arange(n),
+    )
+    x = np.array([0.0, 2, 10, 5, 30])
+    chunk = CustomerInputs(
+        customer=np.array(list("abcde"), dtype=object), segment=np.array(["s"] * 5, dtype=object),
+        code=np.zeros(5, dtype=int), x=x, t_x=np.array([0.0, 20, 30, 5, 38]),
+        T=np.array([30.0, 38, 35, 39, 39]), n_spend=x, mean_spend=np.array([0, 20, 40, 10, 25.0]))
+    bought, spent = 0, 0
+    for purchases, spend in simulate_periods(post, chunk, np.array([10.0, 20.0, 52.0]),
+                                             np.random.default_rng(3)):
+        bought, spent = bought + purchases, spent + spend
+    closed = {"bg_nbd": bgnbd_conditional_expected_purchases,
+              "pareto_nbd": paretonbd_conditional_expected_purchases}[family]
+    expected = closed(*params.values(), chunk.x, chunk.t_x, chunk.T, 52.0)
+    error = bought.std(axis=0) / np.sqrt(n)
+    assert np.all(np.abs(bought.mean(axis=0) - expected) < 4 * error + 1e-3)
+    value = expected * gammagamma_conditional_mean_spend(*PUBLISHED["spend"].values(),
+                                                         chunk.n_spend, chunk.mean_spend)
+    assert np.all(np.abs(spent.mean(axis=0) - value) < 4 * spent.std(axis=0) / np.sqrt(n) + 1e-2)
+
+
+def test_predictive_interval_is_wider_and_labelled(cdnow, spec_factory, fit_factory, draws):
+    fit = fit_factory(spec_factory("pareto_nbd"), draws=100)
+    predictive = predictive_clv(fit, cdnow, seed=1)
+    assert predictive.attrs["uncertainty"] == "parameter + outcome uncertainty"
+    table = predictive_table(draws, predictive)
+    assert table.attrs["expected"] == "parameter uncertainty"
+    width = lambda kind: table[f"{kind}_clv_hdi_90%_high"] - table[f"{kind}_clv_hdi_90%_low"]  # noqa: E731
+    assert width("predictive").mean() > 2 * width("expected").mean()
+    # Same expectation: the portfolio means agree within simulation noise.
+    assert table["predictive_clv_mean"].sum() == pytest.approx(table["expected_clv_mean"].sum(),
+                                                               rel=0.03)
+
+
+def test_value_at_risk_definition_and_ranking(draws):
+    p = draws["p_alive"]
+    np.testing.assert_allclose(draws["value_at_risk"] * p, (1 - p) * draws["clv"], atol=1e-9)
+    watch = churn_watchlist(draws, top=50)
+    assert list(watch["rank"]) == list(range(1, 51))
+    assert watch["value_at_risk_mean"].is_monotonic_decreasing
+    by_segment = churn_by_segment(draws, p_alive_threshold=0.5)
+    row = by_segment.loc["portfolio"]
+    assert row["n_at_risk"] == int((p.mean(("chain", "draw")) < 0.5).sum())
+    assert row["flagged_value_at_risk_mean"] <= row["value_at_risk_mean"]
+    assert 0 < row["share_of_value_at_risk"] < 1
+
+
+def test_chunked_scoring_equals_in_memory(cdnow, spec_factory, fit_factory, tmp_path):
+    fit = fit_factory(spec_factory("bg_nbd"), draws=40)
+    value = ValueSpec(horizon_months=12)
+    direct = clv_draws(fit, cdnow, value=value, thin=2)
+    scores = score_customers(fit, cdnow, value=value, thin=2, chunk_size=333)
+    expected = customer_table(direct, variables=list(scores.table.columns[1::5].str[:-5]))
+    pd.testing.assert_frame_equal(scores.table, expected, check_exact=False, rtol=1e-10,
+                                  check_index_type=False, check_dtype=False)
+    np.testing.assert_allclose(scores.totals["clv"], segment_totals(direct)["clv"], rtol=1e-10)
+    totals = score_to_parquet(fit, cdnow, tmp_path / "scores.parquet", value=value, thin=2,
+                              chunk_size=1000)
+    stored = pq.ParquetFile(tmp_path / "scores.parquet")
+    assert stored.metadata.num_row_groups == 3 and stored.metadata.num_rows == cdnow.n_customers
+    assert b"bayesclv.value_kind" in stored.schema_arrow.metadata
+    frame = stored.read().to_pandas().set_index("customer").loc[scores.table.index]
+    np.testing.assert_allclose(frame["clv_mean"], scores.table["clv_mean"], rtol=1e-12)
+    np.testing.assert_allclose(totals["clv"], scores.totals["clv"], rtol=1e-10)
