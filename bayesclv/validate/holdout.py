@@ -55,7 +55,9 @@ class HoldoutReport:
     metrics
         Per segment and for ``"all customers"``: ``n_customers``, ``actual_mean``,
         ``predicted_mean``, ``mae``, ``rmse``, ``coverage`` (randomised PIT in the central
-        interval) and ``coverage_inclusive``.
+        interval) and ``coverage_inclusive``; ``total_actual`` (holdout purchases summed over
+        the segment), ``total_low``, ``total_high`` (central interval of the per-draw
+        simulated totals) and ``total_inside``.
     by_frequency
         Per segment and calibration-frequency bin: ``n_customers``, ``actual_mean``,
         ``predicted_mean``.
@@ -168,7 +170,7 @@ def holdout_report(
                              customer, date)
     return HoldoutReport(
         customers=customers,
-        metrics=_metrics(customers),
+        metrics=_metrics(customers).join(_segment_totals(customers, simulated, tail)),
         by_frequency=_by_frequency(customers, max_x),
         tracking=tracking,
         interval=interval,
@@ -205,6 +207,22 @@ def _metrics(customers: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(records, orient="index")
     table.index.name = "segment"
     return table
+
+
+def _segment_totals(customers: pd.DataFrame, simulated: np.ndarray,
+                    tail: float) -> pd.DataFrame:
+    """Actual holdout total per segment against the central interval of the summed draws."""
+    segment = customers["segment"].to_numpy()
+    groups = {str(s): segment == s for s in np.unique(segment)}
+    groups[ALL] = np.ones(segment.size, dtype=bool)
+    records = {}
+    for name, mask in groups.items():
+        sums = simulated[:, mask].sum(axis=1)
+        low, high = np.quantile(sums, [tail, 1.0 - tail], method="inverted_cdf")
+        actual = int(customers["actual"].to_numpy()[mask].sum())
+        records[name] = {"total_actual": actual, "total_low": int(low), "total_high": int(high),
+                         "total_inside": bool(low <= actual <= high)}
+    return pd.DataFrame.from_dict(records, orient="index")
 
 
 def _by_frequency(customers: pd.DataFrame, max_x: int) -> pd.DataFrame:

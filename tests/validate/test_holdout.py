@@ -1,0 +1,100 @@
+"""Holdout validation: CDNOW numbers, simulated-truth coverage, and the lifetimes benchmark."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from bayesclv.data import CustomerSummary, summarise
+from bayesclv.datasets import load_cdnow
+from bayesclv.errors import DataError
+from bayesclv.maths import bgnbd_conditional_expected_purchases
+from bayesclv.models import Fit, fit
+from bayesclv.simulate import draw_truth, simulate_customers
+from bayesclv.validate.holdout import holdout_report
+
+BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+
+
+@pytest.fixture(scope="module")
+def cdnow_log():
+    return load_cdnow("sample")
+
+
+@pytest.fixture(scope="module")
+def cdnow(cdnow_log):
+    return summarise(cdnow_log, calibration_end="1997-09-30", holdout_end="1998-06-30")
+
+
+def _published_fit(spec) -> Fit:
+    ds = xr.Dataset({k: (("chain", "draw", "segment"), np.full((1, 1, 1), v))
+                     for k, v in BG.items()}, coords={"segment": ["all"]})
+    return Fit(spec=spec, segments=("all",), time_unit="weeks", fingerprint="published",
+               frequency=xr.DataTree.from_dict({"posterior": ds}), spend=None)
+
+
+def test_cdnow_holdout_at_published_bgnbd(cdnow, cdnow_log, spec_factory):
+    report = holdout_report(_published_fit(spec_factory("bg_nbd", spend=False)), cdnow,
+                            cdnow_log, seed=1)
+    frame = cdnow.frame
+    expected = bgnbd_conditional_expected_purchases(*BG.values(), frame["x"], frame["t_x"],
+                                                    frame["T"], 39.0)
+    np.testing.assert_allclose(report.customers["predicted"], expected, rtol=1e-10)
+    row = report.metrics.loc["all customers"]
+    # lifetimes' MLE BG/NBD gives MAE 0.7855 and RMSE 1.608 on this split.
+    assert row["mae"] == pytest.approx(0.7855, abs=0.002)
+    assert row["rmse"] == pytest.approx(1.608, abs=0.003)
+    assert 0.85 <= row["coverage"] <= 0.93
+    assert row["coverage_inclusive"] >= row["coverage"]
+    tracking = report.tracking
+    assert len(tracking) == 39
+    assert tracking["actual"].iloc[-1] == frame["x_holdout"].sum() == row["total_actual"]
+    assert tracking["actual"].is_monotonic_increasing
+    # FHL 2005: the model tracks cumulative holdout purchases within ~15 %.
+    assert tracking["predicted_conditional"].iloc[-1] == pytest.approx(
+        tracking["actual"].iloc[-1], rel=0.15)
+    bins = report.by_frequency.loc["all customers"]
+    assert list(bins.index) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert bins["n_customers"].sum() == cdnow.n_customers
+    assert bins["predicted_mean"].is_monotonic_increasing
+
+
+def test_holdout_needs_a_holdout(cdnow, spec_factory):
+    with pytest.raises(DataError, match="holdout"):
+        holdout_report(_published_fit(spec_factory("bg_nbd", spend=False)),
+                       replace(cdnow, holdout_length=None))
+
+
+@pytest.mark.slow
+def test_simulated_truth_coverage(spec_factory):
+    truth = draw_truth("pareto_nbd", 10, tau=0.3, seed=5)
+    world = simulate_customers(truth, 500, seed=6)
+    summary = CustomerSummary.from_frame(world.summary_frame(), customer="customer_id",
+                                         segment="segment")
+    summary = replace(summary, holdout_length=39.0)
+    result = fit(summary, spec_factory("pareto_nbd", spend=False, tune=500, draws=250),
+                 progress=False)
+    report = holdout_report(result, summary, seed=2)
+    metrics = report.metrics
+    assert 0.85 <= metrics.loc["all customers", "coverage"] <= 0.95
+    # 10 segment totals at 90 %: 7 or more inside has probability 0.99 under calibration.
+    segments = metrics.drop(index="all customers")
+    assert segments["total_inside"].sum() >= 7
+    assert (segments["total_actual"].to_numpy()
+            == world.customers["x_holdout"].groupby("segment").sum().values).all()
+
+
+@pytest.mark.slow
+def test_cdnow_mae_no_worse_than_lifetimes_mle(cdnow, spec_factory):
+    from lifetimes import BetaGeoFitter
+
+    frame = cdnow.frame
+    mle = BetaGeoFitter().fit(frame["x"], frame["t_x"], frame["T"])
+    theirs = mle.conditional_expected_number_of_purchases_up_to_time(
+        39.0, frame["x"], frame["t_x"], frame["T"])
+    their_mae = float(np.abs(theirs - frame["x_holdout"]).mean())
+    result = fit(cdnow, spec_factory("pareto_nbd", spend=False, tune=300, draws=300),
+                 progress=False)
+    ours = holdout_report(result, cdnow).metrics.loc["all customers", "mae"]
+    assert ours <= their_mae
