@@ -118,7 +118,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--chunk-size", type=int, default=20_000)
+    parser.add_argument("--chunk-size", type=int, default=10_000)
     parser.add_argument("--pmm-customers", type=int, default=300)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")

@@ -33,7 +33,7 @@ def value_by_period(
     value: ValueSpec | None = None,
     convention: Convention = "end",
     thin: int = 1,
-    chunk_size: int = 20_000,
+    chunk_size: int = 10_000,
 ) -> xr.Dataset:
     """Per-draw expected purchases, revenue and margin in each future period, per segment.
 

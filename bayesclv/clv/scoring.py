@@ -59,7 +59,7 @@ def iter_scores(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
-    chunk_size: int = 20_000,
+    chunk_size: int = 10_000,
     variables: Sequence[str] = DEFAULT_VARIABLES,
     hdi_prob: float | None = None,
 ) -> Iterator[tuple[pd.DataFrame, xr.Dataset]]:
@@ -126,7 +126,7 @@ def score_customers(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
-    chunk_size: int = 20_000,
+    chunk_size: int = 10_000,
     variables: Sequence[str] = DEFAULT_VARIABLES,
     hdi_prob: float | None = None,
 ) -> Scores:
@@ -183,7 +183,7 @@ def score_to_parquet(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
-    chunk_size: int = 20_000,
+    chunk_size: int = 10_000,
     variables: Sequence[str] = DEFAULT_VARIABLES,
     hdi_prob: float | None = None,
 ) -> xr.Dataset:
