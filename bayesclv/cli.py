@@ -103,19 +103,65 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("out"),
     fit: Annotated[bool, typer.Option(help="Also fit the published one-segment model.")] = True,
 ) -> None:
-    """The main job on the bundled CDNOW data: summaries, then the published fit."""
+    """The main job on the bundled CDNOW data: summaries, the published fit, CLV, churn."""
     from bayesclv.pipeline import summarise_spec
 
     with _errors_as_messages():
         out.mkdir(parents=True, exist_ok=True)
+        summaries = {}
         for name in ("cdnow.toml", "cdnow_segments.toml"):
             spec = load_spec(_bundled_spec(name))
             with console.status(f"summarising {spec.data.source}"):
-                summary = summarise_spec(spec)
+                summaries[spec.name] = summary = summarise_spec(spec)
             _print_summary(summary, title=f"{spec.name}: {spec.data.source}")
             _write_frame(summary.describe(), out / f"{spec.name}_segments.csv")
         if fit:
-            _run_fit(load_spec(_bundled_spec("cdnow.toml")), out / "cdnow_fit.nc")
+            spec = load_spec(_bundled_spec("cdnow.toml"))
+            summary = summaries[spec.name]
+            result = _run_fit(spec, out / "cdnow_fit.nc", summary=summary)
+            _report_value(result, summary, out)
+
+
+def _report_value(result: Fit, summary: CustomerSummary, out: Path) -> None:
+    """Print and write the CLV, churn and holdout tables of a fit."""
+    from bayesclv.clv import churn_watchlist, clv_draws, customer_equity, customer_table
+    from bayesclv.validate.holdout import holdout_report
+
+    value = result.spec.value
+    level = f"{value.hdi_prob:.0%} HDI"
+    with console.status("scoring customers"):
+        draws = clv_draws(result, summary)
+    terms = (
+        f"residual CLV over {value.horizon_months:g} months from {summary.calibration_end.date()}"
+        f", margin {value.margin:.0%}, discount {value.annual_discount_rate:.0%}/year; "
+        f"dollars; {level}"
+    )
+    equity = customer_equity(draws)
+    low, high = (f"clv_hdi_{round(value.hdi_prob * 100):g}%_{end}" for end in ("low", "high"))
+    shown = ["n_customers", "clv_mean", low, high, "expected_purchases_mean", "value_at_risk_mean"]
+    _print_frame(equity[shown].reset_index(), title=f"customer equity: {terms}")
+    _write_frame(equity, out / "cdnow_customer_equity.csv")
+    customers = customer_table(draws)
+    _write_frame(customers, out / "cdnow_customer_clv.csv")
+    watch = churn_watchlist(draws, top=10)
+    _print_frame(
+        watch.reset_index(),
+        title=(
+            "churn watchlist: top 10 by value at risk = (1 − P(alive)) × value if alive "
+            f"(dollars; {level})"
+        ),
+    )
+    with console.status("checking the holdout period"):
+        holdout = holdout_report(result, summary)
+    _print_frame(
+        holdout.metrics.reset_index(),
+        title=(
+            f"holdout {summary.calibration_end.date()} – {summary.holdout_end.date()}: "
+            "predicted vs actual repeat purchases per customer"
+        ),
+    )
+    _write_frame(holdout.metrics, out / "cdnow_holdout_metrics.csv")
+    console.print(f"wrote customer CLV, equity and holdout tables to {out}/")
 
 
 def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | None = None) -> Fit:
