@@ -34,7 +34,7 @@ def test_segments_become_a_dim(spec_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["bg_nbd", "pareto_nbd"])
 def test_intervals_cover_truth_and_small_segment_shrinks(spec_factory, family):
-    spec = spec_factory(family, chains=2, tune=800, draws=800)
+    spec = spec_factory(family, chains=2, tune=500, draws=500)
     inside = []
     for seed in (1, 2, 3):
         truth, summary = simulated(family, SIZES, seed)
@@ -50,11 +50,11 @@ def test_intervals_cover_truth_and_small_segment_shrinks(spec_factory, family):
 
     # Shrinkage: the 50-customer segment's purchase rate, pooled vs fitted alone.
     truth, summary = simulated(family, SIZES, seed=1)
-    pooled = fit(summary, spec_factory(family, spend=False, tune=800, draws=800), progress=False)
+    pooled = fit(summary, spec_factory(family, spend=False, tune=500, draws=500), progress=False)
     smallest = truth.segment_names[0]
     alone = fit(
         summary.subset([smallest]),
-        spec_factory(family, spend=False, tune=800, draws=800),
+        spec_factory(family, spend=False, tune=500, draws=500),
         progress=False,
     )
     posterior = pooled.frequency["posterior"]
