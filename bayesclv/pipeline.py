@@ -1,4 +1,4 @@
-"""From a spec to its customer summary and fit: the steps the CLI and notebooks share."""
+"""From a spec to its customer summary: the step the CLI, notebooks and benchmarks share."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from bayesclv.data import (
     value_tier_segments,
 )
 from bayesclv.datasets import load_cdnow
-from bayesclv.models import Fit, fit
 from bayesclv.spec import ModelSpec, resolve_source
 
 BUNDLED = {"bayesclv:cdnow_master": "master", "bayesclv:cdnow_sample": "sample"}
@@ -55,12 +54,6 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
         time_unit=data.time_unit,
         segments=segments,
     )
-
-
-def fit_spec(spec: ModelSpec, *, progress: bool = True) -> tuple[CustomerSummary, Fit]:
-    """Summarise the spec's data and fit its models."""
-    summary = summarise_spec(spec)
-    return summary, fit(summary, spec, progress=progress)
 
 
 def _derived_segments(

@@ -378,7 +378,7 @@ def _table(raw: Mapping[str, Any], key: str, *, required: bool = False) -> Mappi
 def _typed(
     table: Mapping[str, Any],
     key: str,
-    kind: type,
+    kind: type | tuple[type, ...],
     prefix: str,
     *,
     default: Any = None,
@@ -389,8 +389,10 @@ def _typed(
             raise SpecError(f"field '{prefix}{key}' is required")
         return default
     value = table[key]
-    if not isinstance(value, kind):
-        raise SpecError(f"field '{prefix}{key}' must be a {kind.__name__}, got {value!r}")
+    # bool is an int in Python, but `chains = true` is a mistake, not a count.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        name = kind.__name__ if isinstance(kind, type) else "number"
+        raise SpecError(f"field '{prefix}{key}' must be a {name}, got {value!r}")
     return value
 
 
@@ -415,14 +417,8 @@ def _number(
     default: float | None = None,
     required: bool = False,
 ) -> float:
-    if key not in table:
-        if required:
-            raise SpecError(f"field '{prefix}{key}' is required")
-        return default
-    value = table[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SpecError(f"field '{prefix}{key}' must be a number, got {value!r}")
-    return float(value)
+    value = _typed(table, key, (int, float), prefix, default=default, required=required)
+    return value if value is None else float(value)
 
 
 def _positive(

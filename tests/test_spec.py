@@ -54,6 +54,8 @@ def test_relative_source_resolves_against_spec_file(tmp_path):
         ({"data": {"segmentation": "column"}}, "data.segment_column is required"),
         ({"data": {"time_unit": "fortnights"}}, "data.time_unit"),
         ({"value": {"margin": 30}}, "value.margin"),
+        ({"value": {"margin": True}}, "field 'value.margin' must be a number"),
+        ({"model": {"spend": "yes"}}, "field 'model.spend' must be a bool"),
         ({"value": {"annual_discount_rate": 10}}, "value.annual_discount_rate"),
         ({"priors": {"log_r": {"mu": 0.0, "sigma": -1.0}}}, "priors.log_r.sigma"),
         ({"priors": {"log_r": 3}}, "priors.log_r must be a table"),

@@ -28,6 +28,10 @@ from bayesclv.models.spend import build_gamma_gamma
 from bayesclv.spec import ModelSpec
 from bayesclv.validate.convergence import Convergence, diagnose, warn_if_unconverged
 
+_SAVED_ATTRS = (
+    "bayesclv_spec", "bayesclv_segments", "bayesclv_time_unit", "bayesclv_fingerprint"
+)
+
 
 @dataclass(frozen=True)
 class Fit:
@@ -164,15 +168,13 @@ class Fit:
         """Read a fit written by :meth:`save`."""
         with xr.open_datatree(path) as opened:
             tree = opened.load()
-        try:
-            attrs = tree.attrs
-            spec = ModelSpec.from_dict(json.loads(attrs["bayesclv_spec"]))
-            segments = tuple(json.loads(attrs["bayesclv_segments"]))
-        except KeyError as err:
-            raise DataError(f"{path} is not a bayesclv fit (no attribute {err})") from None
+        attrs = tree.attrs
+        missing = [k for k in _SAVED_ATTRS if k not in attrs]
+        if missing or "frequency" not in tree.children:
+            raise DataError(f"{path} is not a bayesclv fit (missing {missing or 'frequency/'})")
         return cls(
-            spec=spec,
-            segments=segments,
+            spec=ModelSpec.from_dict(json.loads(attrs["bayesclv_spec"])),
+            segments=tuple(json.loads(attrs["bayesclv_segments"])),
             time_unit=attrs["bayesclv_time_unit"],
             fingerprint=attrs["bayesclv_fingerprint"],
             frequency=_detached(tree["frequency"]),

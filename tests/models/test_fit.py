@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from bayesclv.datasets import load_cdnow_summary_39wk
-from bayesclv.errors import ConvergenceWarning
+from bayesclv.errors import ConvergenceWarning, DataError
 from bayesclv.models import Fit, fit
 
 # Fader, Hardie & Lee (2005) and Fader & Hardie's notes: CDNOW sample, 39 weeks, MLE.
@@ -83,6 +83,13 @@ def test_save_load_round_trip(short_nuts, tmp_path):
     np.testing.assert_array_equal(
         loaded.frequency["constant_data"]["T"].values, result.frequency["constant_data"]["T"].values
     )
+
+
+def test_loading_a_foreign_netcdf_names_the_file(tmp_path):
+    path = tmp_path / "other.nc"
+    xr.DataTree(xr.Dataset({"v": ("i", [1.0, 2.0])})).to_netcdf(path)
+    with pytest.raises(DataError, match="other.nc is not a bayesclv fit"):
+        Fit.load(path)
 
 
 def test_unconverged_fit_warns_loudly(cdnow, spec_factory):
