@@ -8,7 +8,6 @@ name.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -17,7 +16,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from bayesclv.actions import Action, BudgetSpec, actions_from_dicts, budget_from_dict
 from bayesclv.errors import SpecError
+from bayesclv.fields import check_keys, choice, count, date, number, positive, subtable, typed
 
 Family = Literal["pareto_nbd", "bg_nbd"]
 FAMILIES: tuple[str, ...] = ("pareto_nbd", "bg_nbd")
@@ -143,6 +144,10 @@ class ModelSpec:
         Whether to fit the Gamma-Gamma spend model alongside.
     data, priors, spend_priors, sampler, value
         The sections of the spec.
+    actions
+        Retention actions (``[[actions]]`` tables) for :mod:`bayesclv.decision`.
+    budget
+        The campaign budget (``[budget]``) for :mod:`bayesclv.budget`, if any.
     path
         The TOML file the spec was read from, if any.
     """
@@ -155,26 +160,31 @@ class ModelSpec:
     spend_priors: PriorSpec = field(default_factory=PriorSpec)
     sampler: SamplerSpec = field(default_factory=SamplerSpec)
     value: ValueSpec = field(default_factory=ValueSpec)
+    actions: tuple[Action, ...] = ()
+    budget: BudgetSpec | None = None
     path: Path | None = None
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, path: Path | None = None) -> ModelSpec:
         """Build and validate a spec from a mapping shaped like the TOML file."""
-        _check_keys(raw, ("model", "data", "priors", "spend_priors", "sampler", "value"), "")
-        model = _table(raw, "model")
-        _check_keys(model, ("name", "family", "spend"), "model.")
-        name = _typed(model, "name", str, "model.", required=True)
-        family = _choice(model, "family", FAMILIES, "model.", default="pareto_nbd")
-        spend = _typed(model, "spend", bool, "model.", default=True)
+        check_keys(raw, ("model", "data", "priors", "spend_priors", "sampler", "value",
+                         "actions", "budget"), "")
+        model = subtable(raw, "model")
+        check_keys(model, ("name", "family", "spend"), "model.")
+        name = typed(model, "name", str, "model.", required=True)
+        family = choice(model, "family", FAMILIES, "model.", default="pareto_nbd")
+        spend = typed(model, "spend", bool, "model.", default=True)
         return cls(
             name=name,
             family=family,
             spend=spend,
-            data=_data_spec(_table(raw, "data", required=True)),
-            priors=_prior_spec(_table(raw, "priors"), "priors."),
-            spend_priors=_prior_spec(_table(raw, "spend_priors"), "spend_priors."),
-            sampler=_sampler_spec(_table(raw, "sampler")),
-            value=_value_spec(_table(raw, "value")),
+            data=_data_spec(subtable(raw, "data", required=True)),
+            priors=_prior_spec(subtable(raw, "priors"), "priors."),
+            spend_priors=_prior_spec(subtable(raw, "spend_priors"), "spend_priors."),
+            sampler=_sampler_spec(subtable(raw, "sampler")),
+            value=_value_spec(subtable(raw, "value")),
+            actions=actions_from_dicts(raw.get("actions", [])),
+            budget=budget_from_dict(subtable(raw, "budget")) if "budget" in raw else None,
             path=path,
         )
 
@@ -203,6 +213,8 @@ class ModelSpec:
             "spend_priors": priors(self.spend_priors),
             "sampler": section(self.sampler),
             "value": section(self.value),
+            "actions": [action.to_dict() for action in self.actions],
+            **({"budget": self.budget.to_dict()} if self.budget is not None else {}),
         }
 
     def with_sampler(self, **changes: Any) -> ModelSpec:
@@ -253,7 +265,7 @@ def resolve_source(spec: ModelSpec) -> str | Path:
 
 def _data_spec(table: Mapping[str, Any]) -> DataSpec:
     p = "data."
-    _check_keys(
+    check_keys(
         table,
         (
             "source",
@@ -269,28 +281,28 @@ def _data_spec(table: Mapping[str, Any]) -> DataSpec:
         ),
         p,
     )
-    segmentation = _choice(table, "segmentation", SEGMENTATIONS, p, default="none")
-    segment_column = _typed(table, "segment_column", str, p, default=None)
+    segmentation = choice(table, "segmentation", SEGMENTATIONS, p, default="none")
+    segment_column = typed(table, "segment_column", str, p, default=None)
     if segmentation == "column" and not segment_column:
         raise SpecError("data.segment_column is required when data.segmentation = 'column'")
-    calibration_end = _date(table, "calibration_end", p, required=True)
-    holdout_end = _date(table, "holdout_end", p)
+    calibration_end = date(table, "calibration_end", p, required=True)
+    holdout_end = date(table, "holdout_end", p)
     if holdout_end is not None and holdout_end <= calibration_end:
         raise SpecError(
             f"data.holdout_end ({holdout_end.date()}) must be after "
             f"data.calibration_end ({calibration_end.date()})"
         )
     return DataSpec(
-        source=_typed(table, "source", str, p, required=True),
-        customer=_typed(table, "customer", str, p, default="customer_id"),
-        date=_typed(table, "date", str, p, default="date"),
-        amount=_typed(table, "amount", str, p, default="amount"),
+        source=typed(table, "source", str, p, required=True),
+        customer=typed(table, "customer", str, p, default="customer_id"),
+        date=typed(table, "date", str, p, default="date"),
+        amount=typed(table, "amount", str, p, default="amount"),
         segment_column=segment_column,
         segmentation=segmentation,
-        cohort_freq=_typed(table, "cohort_freq", str, p, default="Q"),
+        cohort_freq=typed(table, "cohort_freq", str, p, default="Q"),
         calibration_end=calibration_end,
         holdout_end=holdout_end,
-        time_unit=_choice(table, "time_unit", TIME_UNITS, p, default="weeks"),
+        time_unit=choice(table, "time_unit", TIME_UNITS, p, default="weeks"),
     )
 
 
@@ -299,162 +311,56 @@ def _prior_spec(table: Mapping[str, Any], prefix: str) -> PriorSpec:
     tau_sigma = 0.5
     for key, value in table.items():
         if key == "tau_sigma":
-            tau_sigma = _positive(table, key, prefix)
+            tau_sigma = positive(table, key, prefix)
             continue
         if not isinstance(value, Mapping):
             raise SpecError(
                 f"{prefix}{key} must be a table like {{ mu = 0.0, sigma = 1.0 }}, got {value!r}"
             )
-        _check_keys(value, ("mu", "sigma"), f"{prefix}{key}.")
-        mu = _number(value, "mu", f"{prefix}{key}.", required=True)
-        sigma = _positive(value, "sigma", f"{prefix}{key}.", required=True)
+        check_keys(value, ("mu", "sigma"), f"{prefix}{key}.")
+        mu = number(value, "mu", f"{prefix}{key}.", required=True)
+        sigma = positive(value, "sigma", f"{prefix}{key}.", required=True)
         location[key] = NormalPrior(mu=mu, sigma=sigma)
     return PriorSpec(location=location, tau_sigma=tau_sigma)
 
 
 def _sampler_spec(table: Mapping[str, Any]) -> SamplerSpec:
     p = "sampler."
-    _check_keys(table, tuple(f.name for f in fields(SamplerSpec)), p)
-    target_accept = _number(table, "target_accept", p, default=0.9)
+    check_keys(table, tuple(f.name for f in fields(SamplerSpec)), p)
+    target_accept = number(table, "target_accept", p, default=0.9)
     if not 0.5 <= target_accept < 1:
         raise SpecError(f"sampler.target_accept must be in [0.5, 1), got {target_accept}")
     cores = table.get("cores")
     return SamplerSpec(
-        method=_choice(table, "method", METHODS, p, default="nuts"),
-        backend=_choice(table, "backend", BACKENDS, p, default="auto"),
-        chains=_count(table, "chains", p, default=4),
-        tune=_count(table, "tune", p, default=1000, minimum=0),
-        draws=_count(table, "draws", p, default=1000),
+        method=choice(table, "method", METHODS, p, default="nuts"),
+        backend=choice(table, "backend", BACKENDS, p, default="auto"),
+        chains=count(table, "chains", p, default=4),
+        tune=count(table, "tune", p, default=1000, minimum=0),
+        draws=count(table, "draws", p, default=1000),
         target_accept=target_accept,
-        seed=_count(table, "seed", p, default=2026, minimum=0),
-        cores=None if cores is None else _count(table, "cores", p),
+        seed=count(table, "seed", p, default=2026, minimum=0),
+        cores=None if cores is None else count(table, "cores", p),
     )
 
 
 def _value_spec(table: Mapping[str, Any]) -> ValueSpec:
     p = "value."
-    _check_keys(table, tuple(f.name for f in fields(ValueSpec)), p)
-    margin = _number(table, "margin", p, default=1.0)
+    check_keys(table, tuple(f.name for f in fields(ValueSpec)), p)
+    margin = number(table, "margin", p, default=1.0)
     if not 0 < margin <= 1:
         raise SpecError(f"value.margin is a share of revenue in (0, 1], got {margin}")
-    rate = _number(table, "annual_discount_rate", p, default=0.10)
+    rate = number(table, "annual_discount_rate", p, default=0.10)
     if not 0 <= rate < 1:
         raise SpecError(
             f"value.annual_discount_rate is a yearly rate in [0, 1) (0.10 = 10 %), got {rate}"
         )
-    hdi_prob = _number(table, "hdi_prob", p, default=0.90)
+    hdi_prob = number(table, "hdi_prob", p, default=0.90)
     if not 0 < hdi_prob < 1:
         raise SpecError(f"value.hdi_prob must be in (0, 1), got {hdi_prob}")
     return ValueSpec(
         margin=margin,
         annual_discount_rate=rate,
-        horizon_months=_positive(table, "horizon_months", p, default=36.0),
-        period=_choice(table, "period", ("month", "quarter"), p, default="month"),
+        horizon_months=positive(table, "horizon_months", p, default=36.0),
+        period=choice(table, "period", ("month", "quarter"), p, default="month"),
         hdi_prob=hdi_prob,
     )
-
-
-def _check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
-    for key in table:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
-            raise SpecError(
-                f"unknown field '{prefix}{key}'{hint} (allowed: {', '.join(allowed)})"
-            )
-
-
-def _table(raw: Mapping[str, Any], key: str, *, required: bool = False) -> Mapping[str, Any]:
-    if key not in raw:
-        if required:
-            raise SpecError(f"the spec has no [{key}] table")
-        return {}
-    value = raw[key]
-    if not isinstance(value, Mapping):
-        raise SpecError(f"'{key}' must be a table ([{key}]), got {value!r}")
-    return value
-
-
-def _typed(
-    table: Mapping[str, Any],
-    key: str,
-    kind: type | tuple[type, ...],
-    prefix: str,
-    *,
-    default: Any = None,
-    required: bool = False,
-) -> Any:
-    if key not in table:
-        if required:
-            raise SpecError(f"field '{prefix}{key}' is required")
-        return default
-    value = table[key]
-    # bool is an int in Python, but `chains = true` is a mistake, not a count.
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        name = kind.__name__ if isinstance(kind, type) else "number"
-        raise SpecError(f"field '{prefix}{key}' must be a {name}, got {value!r}")
-    return value
-
-
-def _choice(
-    table: Mapping[str, Any], key: str, choices: tuple[str, ...], prefix: str, *, default: str
-) -> str:
-    value = _typed(table, key, str, prefix, default=default)
-    if value not in choices:
-        close = difflib.get_close_matches(value, choices, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise SpecError(
-            f"field '{prefix}{key}' = {value!r} is not one of {', '.join(choices)}{hint}"
-        )
-    return value
-
-
-def _number(
-    table: Mapping[str, Any],
-    key: str,
-    prefix: str,
-    *,
-    default: float | None = None,
-    required: bool = False,
-) -> float:
-    value = _typed(table, key, (int, float), prefix, default=default, required=required)
-    return value if value is None else float(value)
-
-
-def _positive(
-    table: Mapping[str, Any],
-    key: str,
-    prefix: str,
-    *,
-    default: float | None = None,
-    required: bool = False,
-) -> float:
-    value = _number(table, key, prefix, default=default, required=required)
-    if not value > 0:
-        raise SpecError(f"field '{prefix}{key}' must be positive, got {value}")
-    return value
-
-
-def _count(
-    table: Mapping[str, Any], key: str, prefix: str, *, default: int = 1, minimum: int = 1
-) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SpecError(f"field '{prefix}{key}' must be a whole number ≥ {minimum}, got {value!r}")
-    return value
-
-
-def _date(
-    table: Mapping[str, Any], key: str, prefix: str, *, required: bool = False
-) -> pd.Timestamp | None:
-    if key not in table:
-        if required:
-            raise SpecError(f"field '{prefix}{key}' is required (a date like 1997-09-30)")
-        return None
-    value = table[key]
-    try:
-        return pd.Timestamp(str(value)).normalize()
-    except (ValueError, TypeError):
-        raise SpecError(
-            f"field '{prefix}{key}' = {value!r} is not a date (use YYYY-MM-DD)"
-        ) from None

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesclv.clv.engine import distinct_histories, expected_spend, p_alive, periods_if_alive
+from bayesclv.clv.engine import distinct_histories, expected_spend, horizon_if_alive, p_alive
 from bayesclv.clv.inputs import (
     CustomerInputs,
     PosteriorDraws,
@@ -37,12 +37,7 @@ def compute_block(post: PosteriorDraws, chunk: CustomerInputs, settings: ValueSe
     """All per-customer quantities of one chunk, each (samples, customers)."""
     rows = distinct_histories(chunk)
     alive = p_alive(post, rows)
-    purchases_if_alive = np.zeros((post.n_samples, len(rows.ages)))
-    discounted_if_alive = np.zeros_like(purchases_if_alive)
-    for factor, in_period in zip(settings.discount, periods_if_alive(post, rows, settings),
-                                 strict=True):
-        purchases_if_alive += in_period
-        discounted_if_alive += factor * in_period
+    purchases_if_alive, discounted_if_alive = horizon_if_alive(post, rows, settings)
     purchases_if_alive = purchases_if_alive[:, rows.age_inverse]
     discounted_if_alive = discounted_if_alive[:, rows.age_inverse]
     spend = expected_spend(post, chunk)

@@ -27,8 +27,17 @@ from bayesclv.maths import (
     paretonbd_p_alive,
 )
 
-__all__ = ["Histories", "alive_parameters", "distinct_histories", "p_alive", "periods_if_alive",
-           "expected_spend"]
+__all__ = [
+    "Histories",
+    "ProcessFactors",
+    "alive_parameters",
+    "distinct_histories",
+    "expected_spend",
+    "horizon_if_alive",
+    "p_alive",
+    "periods_if_alive",
+    "treated_parameters",
+]
 
 _P_ALIVE: dict[str, Callable[..., np.ndarray]] = {
     "pareto_nbd": paretonbd_p_alive,
@@ -93,21 +102,73 @@ def alive_parameters(family: str, params: list[np.ndarray], x: np.ndarray,
     return [r + x, alpha + T, a, b + x]
 
 
-def periods_if_alive(post: PosteriorDraws, rows: Histories,
-                     settings: ValueSettings) -> Iterator[np.ndarray]:
+@dataclass(frozen=True)
+class ProcessFactors:
+    """Multiplicative changes of the purchase and dropout processes, per sample and segment.
+
+    ``purchase`` scales the purchase rate λ; ``dropout`` scales the dropout rate μ
+    (Pareto/NBD) or the mean dropout probability per purchase (BG/NBD). Each is an array of
+    shape (samples, segments); 1 means unchanged. Used to score a retention action's effect
+    on the process parameters of every draw.
+    """
+
+    purchase: np.ndarray
+    dropout: np.ndarray
+
+
+def treated_parameters(family: str, updated: list[np.ndarray], purchase: np.ndarray,
+                       dropout: np.ndarray) -> list[np.ndarray]:
+    """Alive-at-T parameters after scaling λ by ``purchase`` and dropout by ``dropout``.
+
+    λ ~ Gamma(r, α) scaled by f is Gamma(r, α / f), exactly; so is μ ~ Gamma(s, β) for
+    Pareto/NBD. BG/NBD's p ~ Beta(a, b) has no such closure: its mean a / (a + b) is scaled
+    by f keeping a + b (moment matching), with the new mean capped at 0.999.
+    """
+    r, alpha, third, fourth = updated
+    alpha = alpha / purchase
+    if family == "pareto_nbd":
+        return [r, alpha, third, fourth / dropout]
+    total = third + fourth
+    a = np.minimum(third * dropout, 0.999 * total)
+    return [r, alpha, a, total - a]
+
+
+def periods_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSettings,
+                     factors: ProcessFactors | None = None) -> Iterator[np.ndarray]:
     """Expected purchases in each future period given alive at T: one (samples, ages) per period.
 
     Per distinct (segment, x, T) of ``rows.ages``; generated one period at a time, so memory
-    stays at a few (samples × ages) arrays.
+    stays at a few (samples × ages) arrays. ``factors`` change the processes (an action).
     """
     code, x, T = rows.ages[:, 0].astype(np.int64), rows.ages[:, 1], rows.ages[:, 2]
     updated = alive_parameters(post.family, _params(post, code), x, T)
+    if factors is not None:
+        updated = treated_parameters(post.family, updated, factors.purchase[:, code],
+                                     factors.dropout[:, code])
     expected = _EXPECTED[post.family]
     previous = np.zeros((post.n_samples, code.size))
     for end in settings.boundaries:
         cumulative = expected(*updated, end)
         yield cumulative - previous
         previous = cumulative
+
+
+def horizon_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSettings,
+                     factors: ProcessFactors | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Expected and discounted expected purchases over the horizon given alive at T.
+
+    Returns
+    -------
+    tuple of ndarray
+        (purchases, discounted purchases), each of shape (samples, ages).
+    """
+    purchases = np.zeros((post.n_samples, len(rows.ages)))
+    discounted = np.zeros_like(purchases)
+    for factor, in_period in zip(settings.discount,
+                                 periods_if_alive(post, rows, settings, factors), strict=True):
+        purchases += in_period
+        discounted += factor * in_period
+    return purchases, discounted
 
 
 def expected_spend(post: PosteriorDraws, chunk: CustomerInputs) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from bayesclv.clv.engine import Histories, periods_if_alive
+from bayesclv.clv.engine import Histories, horizon_if_alive
 from bayesclv.clv.inputs import posterior_draws
 from bayesclv.clv.settings import Convention, value_settings
 from bayesclv.maths import gammagamma_conditional_mean_spend
@@ -57,12 +57,7 @@ def new_customer_value(
     zeros = np.zeros(n_segments)
     newcomers = Histories(code=code, x=zeros, t_x=zeros, T=zeros, inverse=code,
                           ages=np.column_stack([code, zeros, zeros]), age_inverse=code)
-    purchases = np.zeros((post.n_samples, n_segments))
-    discounted = np.zeros_like(purchases)
-    for factor, in_period in zip(settings.discount, periods_if_alive(post, newcomers, settings),
-                                 strict=True):
-        purchases += in_period
-        discounted += factor * in_period
+    purchases, discounted = horizon_if_alive(post, newcomers, settings)
     spend = gammagamma_conditional_mean_spend(
         post.spend["p"], post.spend["q"], post.spend["gamma"], 0.0, 0.0)
     coords = {"segment": list(post.segments)}

@@ -1,0 +1,123 @@
+"""Readers of typed TOML fields: each checks one value and names the field when it is bad.
+
+Shared by every spec (models, actions, budgets) so that all of them reject a bad field the
+same way: ``SpecError("field 'sampler.chains' must be a whole number ≥ 1, got 0")``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from bayesclv.errors import SpecError
+
+__all__ = ["check_keys", "choice", "count", "date", "number", "positive", "subtable", "typed"]
+
+
+def check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
+            raise SpecError(
+                f"unknown field '{prefix}{key}'{hint} (allowed: {', '.join(allowed)})"
+            )
+
+
+def subtable(raw: Mapping[str, Any], key: str, *, required: bool = False) -> Mapping[str, Any]:
+    if key not in raw:
+        if required:
+            raise SpecError(f"the spec has no [{key}] table")
+        return {}
+    value = raw[key]
+    if not isinstance(value, Mapping):
+        raise SpecError(f"'{key}' must be a table ([{key}]), got {value!r}")
+    return value
+
+
+def typed(
+    table: Mapping[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    prefix: str,
+    *,
+    default: Any = None,
+    required: bool = False,
+) -> Any:
+    if key not in table:
+        if required:
+            raise SpecError(f"field '{prefix}{key}' is required")
+        return default
+    value = table[key]
+    # bool is an int in Python, but `chains = true` is a mistake, not a count.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        name = kind.__name__ if isinstance(kind, type) else "number"
+        raise SpecError(f"field '{prefix}{key}' must be a {name}, got {value!r}")
+    return value
+
+
+def choice(
+    table: Mapping[str, Any], key: str, choices: tuple[str, ...], prefix: str, *, default: str
+) -> str:
+    value = typed(table, key, str, prefix, default=default)
+    if value not in choices:
+        close = difflib.get_close_matches(value, choices, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise SpecError(
+            f"field '{prefix}{key}' = {value!r} is not one of {', '.join(choices)}{hint}"
+        )
+    return value
+
+
+def number(
+    table: Mapping[str, Any],
+    key: str,
+    prefix: str,
+    *,
+    default: float | None = None,
+    required: bool = False,
+) -> float:
+    value = typed(table, key, (int, float), prefix, default=default, required=required)
+    return value if value is None else float(value)
+
+
+def positive(
+    table: Mapping[str, Any],
+    key: str,
+    prefix: str,
+    *,
+    default: float | None = None,
+    required: bool = False,
+) -> float:
+    value = number(table, key, prefix, default=default, required=required)
+    if not value > 0:
+        raise SpecError(f"field '{prefix}{key}' must be positive, got {value}")
+    return value
+
+
+def count(
+    table: Mapping[str, Any], key: str, prefix: str, *, default: int = 1, minimum: int = 1
+) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SpecError(f"field '{prefix}{key}' must be a whole number ≥ {minimum}, got {value!r}")
+    return value
+
+
+def date(
+    table: Mapping[str, Any], key: str, prefix: str, *, required: bool = False
+) -> pd.Timestamp | None:
+    if key not in table:
+        if required:
+            raise SpecError(f"field '{prefix}{key}' is required (a date like 1997-09-30)")
+        return None
+    value = table[key]
+    try:
+        return pd.Timestamp(str(value)).normalize()
+    except (ValueError, TypeError):
+        raise SpecError(
+            f"field '{prefix}{key}' = {value!r} is not a date (use YYYY-MM-DD)"
+        ) from None
