@@ -1,7 +1,10 @@
-"""Shared fixtures: specs built in code, so tests do not depend on the files under models/."""
+"""Shared fixtures: specs and fits built in code, so tests do not depend on models/ or a sampler."""
 
 import pytest
+from hand_fits import make_fit
 
+from bayesclv.data import summarise
+from bayesclv.datasets import load_cdnow
 from bayesclv.spec import ModelSpec
 
 
@@ -22,3 +25,18 @@ def make_spec(family: str = "pareto_nbd", *, spend: bool = True, **sampler) -> M
 @pytest.fixture(scope="session")
 def spec_factory():
     return make_spec
+
+
+@pytest.fixture(scope="session")
+def cdnow_log():
+    return load_cdnow("sample")
+
+
+@pytest.fixture(scope="session")
+def cdnow(cdnow_log):
+    return summarise(cdnow_log, calibration_end="1997-09-30", holdout_end="1998-06-30")
+
+
+@pytest.fixture(scope="session")
+def fit_factory():
+    return make_fit

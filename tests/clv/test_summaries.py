@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hand_fits import PUBLISHED
 
 from bayesclv.clv import (
     churn_by_segment,
@@ -26,8 +27,6 @@ from bayesclv.maths import (
     paretonbd_conditional_expected_purchases,
 )
 from bayesclv.spec import ValueSpec
-
-from .conftest import PUBLISHED
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,8 @@
-"""Fits built by hand from known parameter draws, so CLV tests need no sampler."""
+"""Fits built by hand from known parameter draws, so CLV and decision tests need no sampler."""
 
 import numpy as np
-import pytest
 import xarray as xr
 
-from bayesclv.data import summarise
-from bayesclv.datasets import load_cdnow
 from bayesclv.models import Fit
 
 PUBLISHED = {
@@ -49,18 +46,3 @@ def make_fit(spec, segments=("all",), *, chains=2, draws=50, spread=0.1, scale=N
         frequency=_posterior(draws_of(PUBLISHED[spec.family]), segments),
         spend=_posterior(draws_of(PUBLISHED["spend"]), segments),
     )
-
-
-@pytest.fixture(scope="session")
-def cdnow_log():
-    return load_cdnow("sample")
-
-
-@pytest.fixture(scope="session")
-def cdnow(cdnow_log):
-    return summarise(cdnow_log, calibration_end="1997-09-30", holdout_end="1998-06-30")
-
-
-@pytest.fixture(scope="session")
-def fit_factory():
-    return make_fit

@@ -1,0 +1,65 @@
+"""Value of information: zero for known effects, and a closed form for a spend effect."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bayesclv.actions import Action, Effect
+from bayesclv.clv import clv_draws
+from bayesclv.decision import value_of_information
+from bayesclv.errors import SpecError
+from bayesclv.spec import ValueSpec
+
+VALUE = ValueSpec(margin=0.3, annual_discount_rate=0.1, horizon_months=24)
+
+
+@pytest.fixture(scope="module")
+def fit(spec_factory, fit_factory):
+    return fit_factory(spec_factory("pareto_nbd"), draws=25, seed=4)
+
+
+def test_known_effects_are_worth_nothing_to_learn(fit, cdnow):
+    known = [Action("k", 1.0, (Effect("dropout_rate", -0.2, -0.2),))]
+    table = value_of_information(fit, cdnow, known, value=VALUE, n_effect_draws=4)
+    assert table["evppi"].abs().max() < 1e-9
+
+
+def test_spend_effect_matches_the_lognormal_call_price(fit, cdnow):
+    """V_i = (f − 1) B_i − c with f log-normal, so E[max(0, V_i)] is a Black-Scholes call.
+
+    With one action, EVPPI = Σ_i E_f[max(0, (f − 1) B̄_i − c)] − max(0, (E f − 1) B̄_i − c),
+    B̄_i the posterior mean baseline value.
+    """
+    effect = Effect("spend", -0.15, 0.25)
+    cost = 0.8
+    n_draws = 6000
+    table = value_of_information(fit, cdnow, [Action("s", cost, (effect,))], value=VALUE,
+                                 n_effect_draws=n_draws, seed=3)
+    baseline = clv_draws(fit, cdnow, value=VALUE)["clv"].mean(("chain", "draw")).values
+    m, s = effect.normal()
+    strike = 1.0 + cost / baseline
+    d1 = (m + s**2 - np.log(strike)) / s
+    call = np.exp(m + s**2 / 2) * stats.norm.cdf(d1) - strike * stats.norm.cdf(d1 - s)
+    informed = baseline * call
+    now = np.maximum(0.0, (np.exp(m + s**2 / 2) - 1.0) * baseline - cost)
+    want = (informed - now).sum()
+    got = table.loc[("s", "portfolio"), "evppi"]
+    assert want > 50  # the decision is genuinely uncertain for many customers
+    assert got == pytest.approx(want, rel=0.02)
+
+
+def test_evppi_is_non_negative_and_splits_by_segment(fit, cdnow):
+    actions = [Action("d", 2.0, (Effect("dropout_rate", -0.4, 0.1),)),
+               Action("w", 1.0, (Effect("reactivation", 0.01, 0.2),))]
+    table = value_of_information(fit, cdnow, actions, value=VALUE, n_effect_draws=8)
+    assert (table["evppi"] >= 0).all()
+    for action in ("d", "w"):
+        rows = table.loc[action]
+        assert rows.loc["portfolio", "evppi"] == pytest.approx(
+            rows.drop("portfolio")["evppi"].sum())
+
+
+def test_bad_settings_are_named(fit, cdnow):
+    action = [Action("d", 2.0, (Effect("dropout_rate", -0.4, 0.1),))]
+    with pytest.raises(SpecError, match="n_effect_draws"):
+        value_of_information(fit, cdnow, action, n_effect_draws=1)
