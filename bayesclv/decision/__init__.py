@@ -13,6 +13,7 @@ past experiment. Budgets: :mod:`bayesclv.budget`. Units and definitions: ``docs/
 
 from bayesclv.actions import BASELINE, Action, BudgetSpec, Effect, Eligibility
 from bayesclv.decision.criteria import CRITERIA, Criterion, score
+from bayesclv.decision.experiment import LearnedEffect, learn_effect
 from bayesclv.decision.information import value_of_information
 from bayesclv.decision.tables import best_actions, decision_table, segment_decisions
 from bayesclv.decision.values import action_values
@@ -25,9 +26,11 @@ __all__ = [
     "Criterion",
     "Effect",
     "Eligibility",
+    "LearnedEffect",
     "action_values",
     "best_actions",
     "decision_table",
+    "learn_effect",
     "score",
     "segment_decisions",
     "value_of_information",
