@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bayesclv.actions import BudgetSpec
+from bayesclv.clv.tables import hdi_label
+from bayesclv.clv.totals import PORTFOLIO
 from bayesclv.data import CustomerSummary
-from bayesclv.errors import BayesCLVError, ConvergenceWarning
+from bayesclv.errors import BayesCLVError, ConvergenceWarning, SpecError
 from bayesclv.models import Fit
 from bayesclv.spec import ModelSpec, PriorSpec, load_spec
 
@@ -70,7 +74,6 @@ def check(
     ] = False,
 ) -> None:
     """Fit a spec, then print its predictive check and (optionally) a LOO family comparison."""
-    from dataclasses import replace
 
     from bayesclv.models import fit as fit_model
     from bayesclv.pipeline import summarise_spec
@@ -99,11 +102,42 @@ def check(
 
 
 @app.command()
+def decide(
+    spec_path: SpecPath,
+    fit_path: Annotated[
+        Path | None, typer.Option("--fit", help="Use this saved fit (NetCDF) instead of fitting.")
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option(help="Campaign budget (currency); default: budget.amount.")
+    ] = None,
+    criterion: Annotated[
+        str | None, typer.Option(help="mean, quantile, mean_minus_sd or cvar; default: the spec's.")
+    ] = None,
+    thin: Annotated[int, typer.Option(help="Keep every thin-th posterior draw.")] = 4,
+    out: Annotated[Path, typer.Option(help="Folder for the decision tables.")] = Path("out"),
+) -> None:
+    """Rank the spec's retention actions per customer and segment, then plan the campaign."""
+    from bayesclv.pipeline import summarise_spec
+
+    with _errors_as_messages():
+        spec = load_spec(spec_path)
+        out.mkdir(parents=True, exist_ok=True)
+        summary = summarise_spec(spec)
+        if fit_path is not None:
+            result = Fit.load(fit_path)
+            console.print(f"loaded fit {fit_path} ({result.spec.name}, {result.family.name})")
+        else:
+            result = _run_fit(spec, None, summary=summary)
+        _report_decisions(result, summary, spec, out, budget=budget, criterion=criterion,
+                          thin=thin)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("out"),
     fit: Annotated[bool, typer.Option(help="Also fit the published one-segment model.")] = True,
 ) -> None:
-    """The main job on the bundled CDNOW data: summaries, the published fit, CLV, churn."""
+    """The main job on the bundled CDNOW data: summaries, the fit, CLV, churn, decisions."""
     from bayesclv.pipeline import summarise_spec
 
     with _errors_as_messages():
@@ -120,6 +154,7 @@ def demo(
             summary = summaries[spec.name]
             result = _run_fit(spec, out / "cdnow_fit.nc", summary=summary)
             _report_value(result, summary, out)
+            _report_decisions(result, summary, spec, out, budget=None, criterion=None, thin=4)
 
 
 def _report_value(result: Fit, summary: CustomerSummary, out: Path) -> None:
@@ -162,6 +197,71 @@ def _report_value(result: Fit, summary: CustomerSummary, out: Path) -> None:
     )
     _write_frame(holdout.metrics, out / "cdnow_holdout_metrics.csv")
     console.print(f"wrote customer CLV, equity and holdout tables to {out}/")
+
+
+def _report_decisions(result: Fit, summary: CustomerSummary, spec: ModelSpec, out: Path, *,
+                      budget: float | None, criterion: str | None, thin: int) -> None:
+    """Print and write the decision tables, value of information and the campaign plan."""
+    from bayesclv.budget import allocate, budget_curve, plot_budget_curve, simulate_campaign
+    from bayesclv.decision import (
+        Criterion,
+        action_values,
+        best_actions,
+        segment_decisions,
+        value_of_information,
+    )
+
+    if spec.budget is None and budget is None:
+        raise SpecError("no budget: add a [budget] table with 'amount' to the spec or pass "
+                        "--budget")
+    plan = spec.budget or BudgetSpec(amount=budget)
+    if budget is not None:
+        plan = replace(plan, amount=budget)  # validated like the spec's field
+    amount = plan.amount
+    rule = Criterion(criterion or plan.criterion,
+                     plan.criterion_parameter if criterion in (None, plan.criterion) else None)
+    level = f"{spec.value.hdi_prob:.0%} HDI"
+    terms = (f"dollars of residual CLV over {spec.value.horizon_months:g} months, margin "
+             f"{spec.value.margin:.0%}, discount {spec.value.annual_discount_rate:.0%}/year, "
+             f"net of cost per customer; {level}; ranked by {rule.label}")
+    with console.status("scoring actions per draw and customer"):
+        values = action_values(result, summary, spec.actions, value=spec.value, thin=thin,
+                               seed=spec.sampler.seed)
+    segments = segment_decisions(values, criterion=rule)
+    low, high = (f"value_{hdi_label(spec.value.hdi_prob)}_{end}" for end in ("low", "high"))
+    shown = ["n_eligible", "cost_total", "fixed_cost", "value_mean", low, high, "p_positive",
+             "expected_loss", "n_best"]
+    _print_frame(segments.loc[PORTFOLIO, shown].reset_index(),
+                 title=f"actions if every eligible customer got them: {terms}")
+    _write_frame(segments, out / f"{spec.name}_decisions_by_segment.csv")
+    best = best_actions(values, criterion=rule)
+    _write_frame(best, out / f"{spec.name}_best_action_per_customer.csv")
+    counts = pd.crosstab(best["segment"], best["best_action"], margins=True, margins_name="total")
+    _print_frame(counts.reset_index(), title=f"best action per customer ({rule.label})")
+    with console.status("value of information about each action's effect"):
+        information = value_of_information(result, summary, spec.actions, value=spec.value,
+                                           seed=spec.sampler.seed)
+    _print_frame(information.xs(PORTFOLIO, level="segment").reset_index(),
+                 title="expected value of perfect information about each effect (dollars): "
+                       "a test campaign pays only where this is well above its cost")
+    _write_frame(information, out / f"{spec.name}_value_of_information.csv")
+    with console.status(f"allocating a budget of ${amount:,.0f}"):
+        allocation = allocate(values, amount, criterion=rule, method=plan.method)
+        campaign = simulate_campaign(values, allocation)
+    _print_frame(campaign.summary.rename_axis("quantity").rename("value").reset_index(),
+                 title=f"campaign at a budget of ${amount:,.0f} ({plan.method}): net "
+                       f"incremental value (dollars) and ROI over the posterior ({level})")
+    _print_frame(campaign.by_action.reset_index(), title="campaign by action (dollars)")
+    _write_frame(allocation.table, out / f"{spec.name}_allocation.csv")
+    _write_frame(campaign.by_segment, out / f"{spec.name}_campaign_by_segment.csv")
+    with console.status("value-vs-budget curve"):
+        curve = budget_curve(values, n_points=plan.curve_points, criterion=rule,
+                             method=plan.method)
+    _print_frame(curve, title=f"value vs budget (dollars; {level})")
+    _write_frame(curve, out / f"{spec.name}_budget_curve.csv")
+    axes = plot_budget_curve(curve)
+    axes.figure.savefig(out / f"{spec.name}_budget_curve.png", dpi=120, bbox_inches="tight")
+    console.print(f"wrote decision tables, allocation and budget curve to {out}/")
 
 
 def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | None = None) -> Fit:

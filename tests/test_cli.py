@@ -52,3 +52,36 @@ def test_bad_spec_is_one_clear_line(tmp_path):
     assert result.exit_code == 2
     assert "sampler.chians" in result.output and "sampler.chains" in result.output
     assert "Traceback" not in result.output
+
+
+def test_decide_on_a_saved_fit_writes_the_campaign_plan(tmp_path):
+    from hand_fits import make_fit
+
+    from bayesclv.spec import load_spec
+
+    fit_path = tmp_path / "fit.nc"
+    make_fit(load_spec(ROOT / "models" / "cdnow.toml"), draws=40).save(fit_path)
+    result = runner.invoke(app, ["decide", "models/cdnow.toml", "--fit", str(fit_path),
+                                 "--budget", "500", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "90% HDI" in result.output and "p_roi_negative" in result.output
+    allocation = pd.read_csv(tmp_path / "cdnow_allocation.csv")
+    assert len(allocation) == 2357
+    spent = allocation["cost"].sum()
+    assert 0 < spent <= 500
+    curve = pd.read_csv(tmp_path / "cdnow_budget_curve.csv")
+    assert curve["value_mean"].is_monotonic_increasing
+    assert (tmp_path / "cdnow_budget_curve.png").stat().st_size > 10_000
+
+
+def test_decide_with_a_bad_budget_is_one_clear_line(tmp_path):
+    from hand_fits import make_fit
+
+    from bayesclv.spec import load_spec
+
+    fit_path = tmp_path / "fit.nc"
+    make_fit(load_spec(ROOT / "models" / "cdnow.toml"), draws=10).save(fit_path)
+    result = runner.invoke(app, ["decide", "models/cdnow.toml", "--fit", str(fit_path),
+                                 "--budget", "-5", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "budget.amount" in result.output and "Traceback" not in result.output
