@@ -74,7 +74,6 @@ def check(
     ] = False,
 ) -> None:
     """Fit a spec, then print its predictive check and (optionally) a LOO family comparison."""
-
     from bayesclv.models import fit as fit_model
     from bayesclv.pipeline import summarise_spec
     from bayesclv.validate.loo import compare
@@ -169,7 +168,7 @@ def _report_value(result: Fit, summary: CustomerSummary, out: Path) -> None:
     terms = (
         f"residual CLV over {value.horizon_months:g} months from {summary.calibration_end.date()}"
         f", margin {value.margin:.0%}, discount {value.annual_discount_rate:.0%}/year; "
-        f"dollars; {level}"
+        f"{value.currency}; {level}"
     )
     equity = customer_equity(draws)
     low, high = (f"clv_hdi_{round(value.hdi_prob * 100):g}%_{end}" for end in ("low", "high"))
@@ -183,7 +182,7 @@ def _report_value(result: Fit, summary: CustomerSummary, out: Path) -> None:
         watch.reset_index(),
         title=(
             "churn watchlist: top 10 by value at risk = (1 − P(alive)) × value if alive "
-            f"(dollars; {level})"
+            f"({value.currency}; {level})"
         ),
     )
     with console.status("checking the holdout period"):
@@ -221,7 +220,8 @@ def _report_decisions(result: Fit, summary: CustomerSummary, spec: ModelSpec, ou
     rule = Criterion(criterion or plan.criterion,
                      plan.criterion_parameter if criterion in (None, plan.criterion) else None)
     level = f"{spec.value.hdi_prob:.0%} HDI"
-    terms = (f"dollars of residual CLV over {spec.value.horizon_months:g} months, margin "
+    money = spec.value.currency
+    terms = (f"{money} of residual CLV over {spec.value.horizon_months:g} months, margin "
              f"{spec.value.margin:.0%}, discount {spec.value.annual_discount_rate:.0%}/year, "
              f"net of cost per customer; {level}; ranked by {rule.label}")
     with console.status("scoring actions per draw and customer"):
@@ -242,22 +242,23 @@ def _report_decisions(result: Fit, summary: CustomerSummary, spec: ModelSpec, ou
         information = value_of_information(result, summary, spec.actions, value=spec.value,
                                            seed=spec.sampler.seed)
     _print_frame(information.xs(PORTFOLIO, level="segment").reset_index(),
-                 title="expected value of perfect information about each effect (dollars): "
+                 title="expected value of perfect information about each effect "
+                       f"({money}): "
                        "a test campaign pays only where this is well above its cost")
     _write_frame(information, out / f"{spec.name}_value_of_information.csv")
-    with console.status(f"allocating a budget of ${amount:,.0f}"):
+    with console.status(f"allocating a budget of {amount:,.0f} {money}"):
         allocation = allocate(values, amount, criterion=rule, method=plan.method)
         campaign = simulate_campaign(values, allocation)
     _print_frame(campaign.summary.rename_axis("quantity").rename("value").reset_index(),
-                 title=f"campaign at a budget of ${amount:,.0f} ({plan.method}): net "
-                       f"incremental value (dollars) and ROI over the posterior ({level})")
-    _print_frame(campaign.by_action.reset_index(), title="campaign by action (dollars)")
+                 title=f"campaign at a budget of {amount:,.0f} {money} ({plan.method}): net "
+                       f"incremental value ({money}) and ROI over the posterior ({level})")
+    _print_frame(campaign.by_action.reset_index(), title=f"campaign by action ({money})")
     _write_frame(allocation.table, out / f"{spec.name}_allocation.csv")
     _write_frame(campaign.by_segment, out / f"{spec.name}_campaign_by_segment.csv")
     with console.status("value-vs-budget curve"):
         curve = budget_curve(values, n_points=plan.curve_points, criterion=rule,
                              method=plan.method)
-    _print_frame(curve, title=f"value vs budget (dollars; {level})")
+    _print_frame(curve, title=f"value vs budget ({money}; {level})")
     _write_frame(curve, out / f"{spec.name}_budget_curve.csv")
     axes = plot_budget_curve(curve)
     axes.figure.savefig(out / f"{spec.name}_budget_curve.png", dpi=120, bbox_inches="tight")

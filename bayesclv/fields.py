@@ -18,6 +18,7 @@ __all__ = ["check_keys", "choice", "count", "date", "number", "positive", "subta
 
 
 def check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
+    """Refuse any key not in ``allowed``, suggesting the closest valid name."""
     for key in table:
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
@@ -28,6 +29,7 @@ def check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) 
 
 
 def subtable(raw: Mapping[str, Any], key: str, *, required: bool = False) -> Mapping[str, Any]:
+    """The sub-table ``key`` of ``raw`` (empty if absent and not required)."""
     if key not in raw:
         if required:
             raise SpecError(f"the spec has no [{key}] table")
@@ -47,6 +49,7 @@ def typed(
     default: Any = None,
     required: bool = False,
 ) -> Any:
+    """The value of ``key`` if it has type ``kind`` (bools are never numbers), else ``default``."""
     if key not in table:
         if required:
             raise SpecError(f"field '{prefix}{key}' is required")
@@ -62,6 +65,7 @@ def typed(
 def choice(
     table: Mapping[str, Any], key: str, choices: tuple[str, ...], prefix: str, *, default: str
 ) -> str:
+    """A string field that must be one of ``choices``."""
     value = typed(table, key, str, prefix, default=default)
     if value not in choices:
         close = difflib.get_close_matches(value, choices, n=1)
@@ -80,6 +84,7 @@ def number(
     default: float | None = None,
     required: bool = False,
 ) -> float:
+    """A numeric field, as float."""
     value = typed(table, key, (int, float), prefix, default=default, required=required)
     return value if value is None else float(value)
 
@@ -92,6 +97,7 @@ def positive(
     default: float | None = None,
     required: bool = False,
 ) -> float:
+    """A numeric field that must be > 0."""
     value = number(table, key, prefix, default=default, required=required)
     if not value > 0:
         raise SpecError(f"field '{prefix}{key}' must be positive, got {value}")
@@ -101,6 +107,7 @@ def positive(
 def count(
     table: Mapping[str, Any], key: str, prefix: str, *, default: int = 1, minimum: int = 1
 ) -> int:
+    """A whole-number field that must be >= ``minimum``."""
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise SpecError(f"field '{prefix}{key}' must be a whole number ≥ {minimum}, got {value!r}")
@@ -110,6 +117,7 @@ def count(
 def date(
     table: Mapping[str, Any], key: str, prefix: str, *, required: bool = False
 ) -> pd.Timestamp | None:
+    """A date field (TOML date or ISO string), as a normalised Timestamp."""
     if key not in table:
         if required:
             raise SpecError(f"field '{prefix}{key}' is required (a date like 1997-09-30)")

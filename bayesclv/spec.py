@@ -121,6 +121,8 @@ class ValueSpec:
         ``"month"`` or ``"quarter"``: the granularity of per-period value tables.
     hdi_prob
         Probability mass of reported highest-density intervals.
+    currency
+        Name of the transaction amounts' currency (e.g. ``"USD"``), shown in reports.
     """
 
     margin: float = 1.0
@@ -128,6 +130,7 @@ class ValueSpec:
     horizon_months: float = 36.0
     period: str = "month"
     hdi_prob: float = 0.90
+    currency: str = "currency units"
 
 
 @dataclass(frozen=True)
@@ -363,4 +366,5 @@ def _value_spec(table: Mapping[str, Any]) -> ValueSpec:
         horizon_months=positive(table, "horizon_months", p, default=36.0),
         period=choice(table, "period", ("month", "quarter"), p, default="month"),
         hdi_prob=hdi_prob,
+        currency=typed(table, "currency", str, p, default="currency units"),
     )

@@ -65,7 +65,7 @@ class ValueSettings:
     def attrs(self) -> dict[str, Any]:
         """Units and conventions, for the ``attrs`` of results."""
         return {
-            "currency": "currency units of the transaction amounts",
+            "currency": self.value.currency,
             "time_unit": self.time_unit,
             "horizon_months": self.value.horizon_months,
             "horizon": self.horizon,
