@@ -42,7 +42,9 @@ class Allocation:
     budget
         The budget the allocation was made under, currency.
     spent
-        Per-customer costs plus fixed costs, currency; never above ``budget``.
+        Per-customer costs plus fixed costs, currency; never above ``budget``. Summed
+        exactly, as the decimals the costs print as (see
+        :func:`bayesclv.budget.options.exact_amount`), and rounded once.
     criterion
         Label of the criterion that scored the options (``mean``, ``quantile_10%``, …).
     method

@@ -2,9 +2,10 @@
 
 For each budget of a grid the options are allocated and the campaign simulated. A budget is
 a cap, not an obligation: if a larger budget's allocation has a lower criterion total than
-the previous grid point's (the greedy is not monotone in the budget), the previous
-allocation is kept (``kept_previous``). With the default criterion, the mean, the criterion
-total is the mean net value, so ``value_mean`` never falls as the budget grows.
+the previous grid point's (nothing guarantees a heuristic, or an optimum up to solver
+tolerances, is monotone in the budget), the previous allocation is kept
+(``kept_previous``). With the default criterion, the mean, the criterion total is the mean
+net value, so ``value_mean`` never falls as the budget grows.
 """
 
 from __future__ import annotations

@@ -1,20 +1,26 @@
 """Exact allocation: the multiple-choice knapsack as a mixed-integer program (HiGHS).
 
 Every customer of an action costs the same, so the spend depends only on **how many**
-customers get each action. The program therefore makes only those counts integer:
+customers get each action, and only those counts need to be integer:
 
-* x[customer, action] in [0, 1] for every positive option (continuous);
+* x[customer, action] in [0, 1] for every option in the problem's core (the positive
+  options an optimal allocation can contain, :mod:`bayesclv.budget.core`), continuous;
 * n[action] integer, the number of customers who get it: Σ_customer x = n;
-* y[action] binary for every action with a fixed cost: n <= (its positive options)·y;
+* y[action] binary for every action with a fixed cost, x[customer, action] <= y[action];
 
-maximise Σ score·x − Σ fixed_cost·y subject to Σ_action x <= 1 per customer and
-Σ cost·n + Σ fixed_cost·y <= budget. For integer counts the x constraints are those of a
-transportation problem (a bipartite customer–action graph), whose vertices are integral,
-so this program has the optimum of the one with binary x. It solves in well under a second
-where binary x[customer, action] took HiGHS from seconds to minutes on a few hundred
-customers (it branched over many near-equal allocations). The assignment is then re-solved
-as that transportation LP for the optimal counts, so it is a vertex, hence integral,
-whatever HiGHS's heuristics returned.
+maximise Σ score·x − Σ fixed_cost·y subject to Σ_action x <= 1 per customer (= 1 for the
+customers the core says every optimal allocation targets) and Σ cost·n + Σ fixed_cost·y <=
+budget. For integer counts and open actions the x constraints are those of a transportation
+problem (a bipartite customer–action graph), whose vertices are integral, so this program
+has the optimum of the one with binary x. The assignment is then re-solved as that
+transportation LP for the optimal counts (dual simplex: a vertex, hence integral, whatever
+HiGHS's heuristics returned).
+
+Why this form: with binary x[customer, action] HiGHS took from seconds to minutes on a few
+hundred customers, branching over many near-equal allocations; with big-M links
+n <= (options)·y instead of x <= y, minutes on 20,000 customers with fixed costs. Presolve is
+off: it cost more than it saved, and HiGHS 1.12's presolve restarts produced solutions that
+violate the budget row.
 
 Solved by :func:`scipy.optimize.milp` with a zero relative gap: optimal up to HiGHS's
 tolerances (an absolute gap of 1e-6: an option worth less than that may be left out). The
@@ -31,6 +37,7 @@ import numpy as np
 import xarray as xr
 from scipy import optimize, sparse
 
+from bayesclv.budget.core import Core, core_options
 from bayesclv.budget.options import Options, exact_amount, exact_spend
 from bayesclv.errors import BayesCLVError
 
@@ -41,11 +48,11 @@ _CAP_MARGIN = 1e-5
 above HiGHS's feasibility tolerances, so the re-solved spend cannot cross the budget."""
 
 
-def _counts(options: Options, limit: float) -> np.ndarray:
+def _counts(options: Options, core: Core, limit: float) -> np.ndarray:
     """Optimal number of customers per action with the budget capped at ``limit``."""
     score = options.score.values
     cost, fixed_cost = options.cost.values, options.fixed_cost.values
-    customer, action = np.nonzero(options.positive)
+    customer, action = np.nonzero(core.keep.values)
     n_x, n_actions = customer.size, cost.size
     available = np.bincount(action, minlength=n_actions)
     fixed = np.nonzero((fixed_cost > 0) & (available > 0))[0]
@@ -61,11 +68,13 @@ def _counts(options: Options, limit: float) -> np.ndarray:
           np.concatenate([np.arange(n_x), count_of]))),
         shape=(n_actions, n_vars))
     spend = np.concatenate([np.zeros(n_x), cost, fixed_cost[fixed]])[None, :]
+    linked = np.nonzero(np.isin(action, fixed))[0]
     link = sparse.csr_array(
-        (np.concatenate([np.ones(fixed.size), -available[fixed].astype(float)]),
-         (np.tile(np.arange(fixed.size), 2), np.concatenate([count_of[fixed], open_of]))),
-        shape=(fixed.size, n_vars))
-    constraints = [optimize.LinearConstraint(one_each, -np.inf, 1.0),
+        (np.concatenate([np.ones(linked.size), -np.ones(linked.size)]),
+         (np.tile(np.arange(linked.size), 2),
+          np.concatenate([linked, open_of[np.searchsorted(fixed, action[linked])]]))),
+        shape=(linked.size, n_vars))
+    constraints = [optimize.LinearConstraint(one_each, core.targeted.values.astype(float), 1.0),
                    optimize.LinearConstraint(counted, 0.0, 0.0),
                    optimize.LinearConstraint(spend, -np.inf, limit),
                    optimize.LinearConstraint(link, -np.inf, 0.0)]
@@ -74,18 +83,18 @@ def _counts(options: Options, limit: float) -> np.ndarray:
         integrality=np.concatenate([np.zeros(n_x), np.ones(n_actions + fixed.size)]),
         bounds=optimize.Bounds(0.0, np.concatenate([np.ones(n_x), available,
                                                     np.ones(fixed.size)])),
-        options={"mip_rel_gap": 0.0})
+        options={"mip_rel_gap": 0.0, "presolve": False})
     if result.x is None:
         raise BayesCLVError(f"the MILP solver found no allocation: {result.message}")
     return np.round(result.x[count_of]).astype(int)
 
 
-def _assign(options: Options, counts: np.ndarray) -> np.ndarray:
+def _assign(options: Options, core: Core, counts: np.ndarray) -> np.ndarray:
     """The best assignment with exactly ``counts`` customers per action (transportation LP).
 
     Returns one action position per customer, −1 for do nothing.
     """
-    customer, action = np.nonzero(options.positive & (counts > 0)[None, :])
+    customer, action = np.nonzero(core.keep.values & (counts > 0)[None, :])
     choice = np.full(options.score.shape[0], -1)
     if customer.size == 0:
         return choice
@@ -103,6 +112,12 @@ def _assign(options: Options, counts: np.ndarray) -> np.ndarray:
     taken = result.x > 0.5
     choice[customer[taken]] = action[taken]
     return choice
+
+
+def _solve(options: Options, limit: float) -> np.ndarray:
+    """The optimal allocation with the budget capped at ``limit``; action positions."""
+    core = core_options(options, limit)
+    return _assign(options, core, _counts(options, core, limit))
 
 
 def exact_choice(options: Options, budget: float) -> xr.DataArray:
@@ -123,12 +138,12 @@ def exact_choice(options: Options, budget: float) -> xr.DataArray:
     choice = np.full(options.score.shape[0], -1)
     # With no positive option there is nothing to buy (and HiGHS needs a variable).
     if options.positive.any():
-        choice = _assign(options, _counts(options, budget))
+        choice = _solve(options, budget)
         if exact_spend(options, choice) > exact_amount(budget):
             # HiGHS accepts a row within its feasibility tolerance, so a spend a hair over
             # the budget can come back. Re-solve with the cap lowered well past that; the
             # answer is then optimal among allocations spending <= budget × (1 − 1e-5).
-            choice = _assign(options, _counts(options, budget * (1 - _CAP_MARGIN)))
+            choice = _solve(options, budget * (1 - _CAP_MARGIN))
             if exact_spend(options, choice) > exact_amount(budget):
                 raise BayesCLVError(f"the MILP allocation overspends a budget of {budget} "
                                     f"even with the cap lowered by {_CAP_MARGIN:g} of it")

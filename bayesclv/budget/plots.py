@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
@@ -35,6 +34,9 @@ def plot_budget_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
         raise DataError(f"the curve has no column(s) {missing}; pass the table that "
                         "budget_curve returns")
     if ax is None:
+        # pyplot picks a backend when imported: only when a figure is needed.
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots()
     currency = curve.attrs.get("currency") or "currency"
     level = f"{round(prob * 100):g} % HDI"
