@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayesclv.data import CustomerSummary, summarise
-from bayesclv.datasets import load_cdnow
+from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.maths import bgnbd_conditional_expected_purchases
 from bayesclv.models import Fit, fit
@@ -15,16 +14,6 @@ from bayesclv.simulate import draw_truth, simulate_customers
 from bayesclv.validate.holdout import holdout_report
 
 BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-
-
-@pytest.fixture(scope="module")
-def cdnow_log():
-    return load_cdnow("sample")
-
-
-@pytest.fixture(scope="module")
-def cdnow(cdnow_log):
-    return summarise(cdnow_log, calibration_end="1997-09-30", holdout_end="1998-06-30")
 
 
 def _published_fit(spec) -> Fit:
