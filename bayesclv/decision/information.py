@@ -99,8 +99,9 @@ def value_of_information(
     frames = []
     for k, action in enumerate(actions):
         others = np.delete(means, k, axis=1)
-        alternative = np.maximum(0.0, np.nanmax(np.where(np.isnan(others), -np.inf, others),
-                                                axis=1, initial=-np.inf))
+        # Best other option per customer (ineligible ones are NaN), or doing nothing.
+        alternative = np.maximum(0.0, np.max(np.nan_to_num(others, nan=-np.inf), axis=1,
+                                             initial=-np.inf))
         conditional = _conditional_means(scorer, action, post.segments, n_effect_draws, rng)
         now = np.maximum(alternative, conditional.mean(axis=0))
         informed = np.maximum(alternative[None, :], conditional).mean(axis=0)
