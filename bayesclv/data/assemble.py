@@ -56,21 +56,29 @@ def assemble(
     segment_order : sequence of str, optional
         Explicit segment order.
     """
-    ids = pd.Index(raw["customer_id"].astype("str").to_numpy(), dtype="str", name="customer_id")
-    first_day = raw["first_day"].to_numpy(dtype=np.int64)
+    ids = pd.Index(raw["customer_id"].astype("str"), dtype="str", name="customer_id")
+    labels = categorical_segments(_segment_labels(raw, ids, segments), segment_order)
+    order = None if ids.is_monotonic_increasing else ids.argsort()
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        values = raw[name].to_numpy(dtype=dtype)
+        return values if order is None else values.take(order)
+
+    if order is not None:
+        ids, labels = ids.take(order), labels.take(order)
+    first_day = column("first_day", np.int64)
     unit = window.unit_days
     cal_day = (window.calibration_end - pd.Timestamp(0)).days
-    first_amount = raw["first_amount"].to_numpy(dtype=np.float64)
+    first_amount = column("first_amount", np.float64)
     first_positive = first_amount > 0
-    n_spend = raw["n_positive"].to_numpy(dtype=np.int64) - first_positive
-    spend_sum = raw["positive_sum"].to_numpy(dtype=np.float64) - np.where(
-        first_positive, first_amount, 0.0
-    )
+    n_spend = column("n_positive", np.int64) - first_positive
+    spend_sum = column("positive_sum", np.float64) - np.where(first_positive, first_amount, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_spend = np.where(n_spend > 0, spend_sum / n_spend, np.nan)
     columns: dict[str, object] = {
-        "x": raw["n_occ"].to_numpy(dtype=np.int64) - 1,
-        "t_x": (raw["last_day"].to_numpy(dtype=np.int64) - first_day) / unit,
+        "segment": labels,
+        "x": column("n_occ", np.int64) - 1,
+        "t_x": (column("last_day", np.int64) - first_day) / unit,
         "T": (cal_day - first_day) / unit,
         "n_spend": n_spend,
         "mean_spend": mean_spend,
@@ -78,12 +86,9 @@ def assemble(
         "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
     }
     if window.holdout_end is not None:
-        columns["x_holdout"] = raw["x_holdout"].to_numpy(dtype=np.int64)
-        columns["spend_holdout"] = raw["spend_holdout"].to_numpy(dtype=np.float64)
+        columns["x_holdout"] = column("x_holdout", np.int64)
+        columns["spend_holdout"] = column("spend_holdout", np.float64)
     frame = pd.DataFrame(columns, index=ids)
-    labels = _segment_labels(raw, ids, segments)
-    frame.insert(0, "segment", categorical_segments(labels, segment_order))
-    frame = frame.sort_index()
     return CustomerSummary(
         frame=frame,
         time_unit=window.time_unit,
@@ -101,7 +106,7 @@ def _segment_labels(raw: pd.DataFrame, ids: pd.Index, segments: SegmentsArg) -> 
             "segments were given twice (ColumnMap.segment and segments=); give one of them"
         )
     if "segment" in raw.columns:
-        return pd.Series(raw["segment"].to_numpy(), index=ids)
+        return pd.Series(raw["segment"].array, index=ids)
     if segments is None:
         return pd.Series(DEFAULT_SEGMENT, index=ids)
     mapping = segments if isinstance(segments, pd.Series) else pd.Series(dict(segments))
@@ -129,8 +134,8 @@ def categorical_segments(labels: pd.Series, order: Sequence[str] | None) -> pd.C
     """
     if order is None and isinstance(labels.dtype, pd.CategoricalDtype):
         order = [str(c) for c in labels.cat.categories]
-    values = labels.astype("str").to_numpy()
-    present = sorted(set(values))
+    codes, uniques = pd.factorize(labels.astype("str"), sort=True)
+    present = [str(u) for u in uniques]
     if order is None:
         order = present
     else:
@@ -143,4 +148,8 @@ def categorical_segments(labels: pd.Series, order: Sequence[str] | None) -> pd.C
                 f"segment label(s) {', '.join(map(repr, unknown))} not in the segment order "
                 f"{order}"
             )
-    return pd.Categorical(values, categories=pd.Index(order, dtype="str"))
+    position = np.array([order.index(p) for p in present], dtype=np.int64)
+    return pd.Categorical.from_codes(
+        np.where(codes >= 0, position[np.maximum(codes, 0)], -1) if len(present) else codes,
+        categories=pd.Index(order, dtype="str"),
+    )

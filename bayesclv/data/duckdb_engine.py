@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow.compute as pc
 
 from bayesclv.data.assemble import RAW_COLUMNS, RAW_HOLDOUT_COLUMNS
 from bayesclv.data.columns import ColumnMap, check_columns
@@ -133,27 +134,31 @@ def _summarise(
             raise _first_fault(runner, typed, fault, columns, window, int(counts[fault.key]), what)
     check_coverage(window, pd.Timestamp(counts["first_day"]), pd.Timestamp(counts["last_day"]))
 
-    raw = runner.query(_summary_sql(typed, columns, window), what).to_arrow_table().to_pandas()
+    table = runner.query(_summary_sql(typed, columns, window), what).to_arrow_table()
     if columns.segment is not None:
-        conflict = raw["seg_min"] != raw["seg_max"]
-        if conflict.any():
-            bad = raw.loc[conflict].sort_values("customer_id").iloc[0]
+        conflict = pc.not_equal(table["seg_min"], table["seg_max"])
+        if pc.any(conflict).as_py():
+            bad = table.filter(conflict).sort_by("customer_id").slice(0, 1).to_pylist()[0]
             raise segment_conflict_error(
                 columns.segment, bad["customer_id"], (bad["seg_min"], bad["seg_max"])
             )
-    late = raw["first_day"].to_numpy() > (window.calibration_end - pd.Timestamp(0)).days
+    cal_day = (window.calibration_end - pd.Timestamp(0)).days
+    late = pc.greater(table["first_day"], cal_day)
     exclusions = {
         "transactions_after_end": int(counts["after_end"]),
-        "customers_first_purchase_after_calibration": int(late.sum()),
-        "transactions_of_those_customers": int(raw.loc[late, "n_rows_window"].sum()),
+        "customers_first_purchase_after_calibration": pc.sum(late).as_py() or 0,
+        "transactions_of_those_customers": pc.sum(
+            table.filter(late)["n_rows_window"]
+        ).as_py() or 0,
     }
     keep = list(RAW_COLUMNS)
     if window.holdout_end is not None:
         keep += list(RAW_HOLDOUT_COLUMNS)
     if columns.segment is not None:
-        raw["segment"] = raw["seg_min"]
+        table = table.rename_columns({"seg_min": "segment"})
         keep.append("segment")
-    return raw.loc[~late, keep].reset_index(drop=True), exclusions
+    raw = table.filter(pc.invert(late)).select(keep).to_pandas()
+    return raw, exclusions
 
 
 @dataclass(frozen=True)
