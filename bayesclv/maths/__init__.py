@@ -7,9 +7,11 @@ broadcast over draws and customers.
 
 from bayesclv.maths.bgnbd import (
     bgnbd_conditional_expected_purchases,
+    bgnbd_count_loglik,
     bgnbd_expected_purchases,
     bgnbd_loglik,
     bgnbd_p_alive,
+    bgnbd_timing_loglik,
 )
 from bayesclv.maths.discounting import (
     UNITS_PER_YEAR,
@@ -21,25 +23,31 @@ from bayesclv.maths.discounting import (
 from bayesclv.maths.gammagamma import gammagamma_conditional_mean_spend, gammagamma_loglik
 from bayesclv.maths.paretonbd import (
     paretonbd_conditional_expected_purchases,
+    paretonbd_count_loglik,
     paretonbd_expected_purchases,
     paretonbd_loglik,
     paretonbd_p_alive,
+    paretonbd_timing_loglik,
 )
 
 __all__ = [
     "UNITS_PER_YEAR",
     "bgnbd_conditional_expected_purchases",
+    "bgnbd_count_loglik",
     "bgnbd_expected_purchases",
     "bgnbd_loglik",
     "bgnbd_p_alive",
+    "bgnbd_timing_loglik",
     "discount_factor",
     "discounted_residual_purchases",
     "expected_purchases_by_period",
     "gammagamma_conditional_mean_spend",
     "gammagamma_loglik",
     "paretonbd_conditional_expected_purchases",
+    "paretonbd_count_loglik",
     "paretonbd_expected_purchases",
     "paretonbd_loglik",
     "paretonbd_p_alive",
+    "paretonbd_timing_loglik",
     "period_boundaries",
 ]

@@ -30,6 +30,11 @@ def _np_log1mexp(x: Any) -> np.ndarray:
                         np.log1p(-np.exp(np.where(near, -1.0, x))))
 
 
+def _np_softplus(x: Any) -> np.ndarray:
+    """``log(1 + exp(x))`` without overflow."""
+    return np.logaddexp(0.0, x)
+
+
 def _np_logsumexp(x: Any, axis: int) -> np.ndarray:
     return special.logsumexp(x, axis=axis)
 
@@ -48,6 +53,7 @@ NUMPY_OPS = SimpleNamespace(
     exp=np.exp,
     expm1=np.expm1,
     logaddexp=np.logaddexp,
+    softplus=_np_softplus,
     log1mexp=_np_log1mexp,
     logsumexp=_np_logsumexp,
     where=np.where,
@@ -78,6 +84,7 @@ def _pytensor_ops() -> SimpleNamespace:
         exp=pt.exp,
         expm1=pt.expm1,
         logaddexp=pt.logaddexp,
+        softplus=pt.softplus,
         log1mexp=pt.log1mexp,
         logsumexp=logsumexp,
         where=pt.where,
@@ -104,7 +111,7 @@ def ops_for(*args: Any) -> SimpleNamespace:
     Returns
     -------
     types.SimpleNamespace
-        ``asarray, gammaln, betaln, log, log1p, exp, expm1, logaddexp, log1mexp,
+        ``asarray, gammaln, betaln, log, log1p, exp, expm1, logaddexp, softplus, log1mexp,
         logsumexp(x, axis), where``: PyTensor ops if any argument is a PyTensor
         variable, NumPy/SciPy functions otherwise.
     """

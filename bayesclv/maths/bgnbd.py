@@ -17,10 +17,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from bayesclv.maths.backend import ops_for
+from bayesclv.maths.backend import NUMPY_OPS, ops_for
 
 __all__ = [
     "bgnbd_loglik",
+    "bgnbd_count_loglik",
+    "bgnbd_timing_loglik",
     "bgnbd_p_alive",
     "bgnbd_expected_purchases",
     "bgnbd_conditional_expected_purchases",
@@ -31,7 +33,8 @@ def bgnbd_loglik(r: Any, alpha: Any, a: Any, b: Any, x: Any, t_x: Any, T: Any) -
     """Log-likelihood of one customer's (x, t_x, T) under the BG/NBD model.
 
     Works on NumPy arrays (SciPy special functions, float64) and on PyTensor
-    variables (inside a PyMC model); gradients are finite at x = 0.
+    variables (inside a PyMC model); gradients are finite at x = 0. It is the sum of
+    :func:`bgnbd_count_loglik` and :func:`bgnbd_timing_loglik`.
 
     Parameters
     ----------
@@ -50,28 +53,73 @@ def bgnbd_loglik(r: Any, alpha: Any, a: Any, b: Any, x: Any, t_x: Any, T: Any) -
     ndarray or TensorVariable
         Per-row log-likelihood, broadcast over all arguments.
     """
+    return bgnbd_count_loglik(r, alpha, a, b, x) + bgnbd_timing_loglik(
+        r, alpha, a, b, x, t_x, T
+    )
+
+
+def bgnbd_count_loglik(r: Any, alpha: Any, a: Any, b: Any, x: Any) -> Any:
+    """The part of the BG/NBD log-likelihood that depends on the history only through x.
+
+    log Γ(r+x) − log Γ(r) + r log α + log B(a, b+x) − log B(a, b): all the special
+    functions of the likelihood. A model evaluates it once per distinct (segment, x)
+    instead of once per customer (see :func:`bayesclv.models.frequency`).
+
+    Parameters
+    ----------
+    r, alpha, a, b : array_like or TensorVariable
+        BG/NBD parameters (alpha in time units).
+    x : array_like or TensorVariable
+        Number of repeat purchases in calibration.
+
+    Returns
+    -------
+    ndarray or TensorVariable
+        Broadcast over all arguments.
+    """
+    ops = ops_for(r, alpha, a, b, x)
+    r, alpha, a, b, x = (ops.asarray(v) for v in (r, alpha, a, b, x))
+    return (ops.gammaln(r + x) - ops.gammaln(r) + r * ops.log(alpha)
+            + ops.betaln(a, b + x) - ops.betaln(a, b))
+
+
+def bgnbd_timing_loglik(r: Any, alpha: Any, a: Any, b: Any, x: Any, t_x: Any, T: Any) -> Any:
+    """The rest of the BG/NBD log-likelihood: the part that depends on t_x and T.
+
+    −(r+x) log(α+T) + log(1 + odds), where ``odds`` are the odds of having dropped out
+    after the last purchase (0 at x = 0): FHL (2005), eq. 6, with
+    B(a+1, b+x−1) = B(a, b+x) · a/(b+x−1) taken into :func:`bgnbd_count_loglik`.
+
+    Parameters
+    ----------
+    r, alpha, a, b : array_like or TensorVariable
+        BG/NBD parameters (alpha in time units).
+    x, t_x, T : array_like or TensorVariable
+        Repeat purchases, time of last purchase and calibration length (time units).
+
+    Returns
+    -------
+    ndarray or TensorVariable
+        Broadcast over all arguments.
+    """
     ops = ops_for(r, alpha, a, b, x, t_x, T)
     r, alpha, a, b, x, t_x, T = (ops.asarray(v) for v in (r, alpha, a, b, x, t_x, T))
     repeat = x > 0
-    # The "dropped out after the last purchase" branch is undefined at x = 0
-    # (betaln(a + 1, b - 1)); evaluating it on a safe x keeps NaN out of gradients.
-    x_safe = ops.where(repeat, x, 1.0)
-    alive = ops.betaln(a, b + x) - (r + x) * ops.log(alpha + T)
-    dropped = ops.betaln(a + 1.0, b + x_safe - 1.0) - (r + x_safe) * ops.log(alpha + t_x)
-    mixture = ops.where(repeat, ops.logaddexp(alive, dropped), alive)
-    return (ops.gammaln(r + x) - ops.gammaln(r) + r * ops.log(alpha) - ops.betaln(a, b)
-            + mixture)
+    dropout = ops.where(repeat, ops.softplus(_log_dropout_odds(r, alpha, a, b, x, t_x, T, ops)),
+                        0.0)
+    return dropout - (r + x) * ops.log(alpha + T)
 
 
-def _log_dropout_odds(r: ArrayLike, alpha: ArrayLike, a: ArrayLike, b: ArrayLike,
-                      x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
-    """log[a/(b+x-1) * ((α+T)/(α+t_x))^(r+x)]; -inf for x = 0 (no dropout chance yet)."""
-    x = np.asarray(x, dtype=float)
-    repeat = x > 0
-    x_safe = np.where(repeat, x, 1.0)
-    log_odds = (np.log(a) - np.log(b + x_safe - 1.0)
-                + (r + x_safe) * np.log1p((np.asarray(T) - t_x) / (alpha + np.asarray(t_x))))
-    return np.where(repeat, log_odds, -np.inf)
+def _log_dropout_odds(r: Any, alpha: Any, a: Any, b: Any, x: Any, t_x: Any, T: Any,
+                      ops: Any) -> Any:
+    """log[a/(b+x-1) * ((α+T)/(α+t_x))^(r+x)] where x > 0; finite (unused) at x = 0.
+
+    At x = 0 there is no dropout chance yet; evaluating on a safe x keeps NaN out of
+    gradients, and callers mask those rows.
+    """
+    x_safe = ops.where(x > 0, x, 1.0)
+    return (ops.log(a) - ops.log(b + x_safe - 1.0)
+            + (r + x_safe) * ops.log1p((T - t_x) / (alpha + t_x)))
 
 
 def bgnbd_p_alive(r: ArrayLike, alpha: ArrayLike, a: ArrayLike, b: ArrayLike,
@@ -90,7 +138,9 @@ def bgnbd_p_alive(r: ArrayLike, alpha: ArrayLike, a: ArrayLike, b: ArrayLike,
     ndarray
         P(alive at T | x, t_x, T), float64, broadcast over all arguments.
     """
-    return special.expit(-_log_dropout_odds(r, alpha, a, b, x, t_x, T))
+    x = np.asarray(x, dtype=float)
+    log_odds = _log_dropout_odds(r, alpha, a, b, x, np.asarray(t_x), np.asarray(T), NUMPY_OPS)
+    return np.where(x > 0, special.expit(-log_odds), 1.0)
 
 
 def bgnbd_conditional_expected_purchases(r: ArrayLike, alpha: ArrayLike, a: ArrayLike,

@@ -30,6 +30,8 @@ __all__ = [
     "GL_NODES",
     "GL_GRADING",
     "paretonbd_loglik",
+    "paretonbd_count_loglik",
+    "paretonbd_timing_loglik",
     "paretonbd_p_alive",
     "paretonbd_expected_purchases",
     "paretonbd_conditional_expected_purchases",
@@ -47,8 +49,8 @@ _LOG_OMEGA = np.log(_OMEGA)
 
 
 def _log_terms(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: Any, T: Any,
-               ops: Any) -> tuple[Any, Any, Any, Any]:
-    """Return (log constant, log alive term, log dead term, has-dead-term mask).
+               ops: Any) -> tuple[Any, Any, Any]:
+    """Return (log alive term, log dead term, has-dead-term mask), without the constant.
 
     The dead term is log(s I); it is only meaningful where the mask (t_x < T)
     holds, and is finite with finite gradients everywhere else.
@@ -79,10 +81,9 @@ def _log_terms(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: Any, T: Any,
     log_integral = (-k * ops.log(a1 + t_x) + np.log(m / 2.0) - ops.log(k)
                     + ops.log1mexp(log_z_lo) + log_sum)
 
-    log_const = ops.gammaln(r + x) - ops.gammaln(r) + r * ops.log(alpha) + s * ops.log(beta)
     log_alive = -(r + x) * ops.log(alpha + T) - s * ops.log(beta + T)
     log_dead = ops.log(s) + log_integral
-    return log_const, log_alive, log_dead, has_dead
+    return log_alive, log_dead, has_dead
 
 
 def _broadcast_args(ops: Any, *args: Any) -> list[Any]:
@@ -98,7 +99,8 @@ def paretonbd_loglik(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: Any, T:
     """Log-likelihood of one customer's (x, t_x, T) under the Pareto/NBD model.
 
     Works on NumPy arrays (float64) and on PyTensor variables (inside a PyMC
-    model). t_x = T (including T = 0) is handled exactly, with finite gradients.
+    model). t_x = T (including T = 0) is handled exactly, with finite gradients. It is
+    the sum of :func:`paretonbd_count_loglik` and :func:`paretonbd_timing_loglik`.
 
     Parameters
     ----------
@@ -119,10 +121,54 @@ def paretonbd_loglik(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: Any, T:
         the likelihood below 1e-8 while α and β are within a factor 3 of each other
         (CDNOW's posterior), 2e-7 within a factor 10 (docs/maths.md).
     """
+    return paretonbd_count_loglik(r, alpha, s, beta, x) + paretonbd_timing_loglik(
+        r, alpha, s, beta, x, t_x, T
+    )
+
+
+def paretonbd_count_loglik(r: Any, alpha: Any, s: Any, beta: Any, x: Any) -> Any:
+    """The part of the Pareto/NBD log-likelihood that depends on the history only through x.
+
+    log Γ(r+x) − log Γ(r) + r log α + s log β. A model evaluates it once per distinct
+    (segment, x) instead of once per customer (see :func:`bayesclv.models.frequency`).
+
+    Parameters
+    ----------
+    r, alpha, s, beta : array_like or TensorVariable
+        Pareto/NBD parameters (alpha, beta in time units).
+    x : array_like or TensorVariable
+        Number of repeat purchases in calibration.
+
+    Returns
+    -------
+    ndarray or TensorVariable
+        Broadcast over all arguments.
+    """
+    ops = ops_for(r, alpha, s, beta, x)
+    r, alpha, s, beta, x = (ops.asarray(v) for v in (r, alpha, s, beta, x))
+    return ops.gammaln(r + x) - ops.gammaln(r) + r * ops.log(alpha) + s * ops.log(beta)
+
+
+def paretonbd_timing_loglik(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: Any,
+                            T: Any) -> Any:
+    """The rest of the Pareto/NBD log-likelihood: log[(α+T)^-(r+x) (β+T)^-s + s I].
+
+    Parameters
+    ----------
+    r, alpha, s, beta : array_like or TensorVariable
+        Pareto/NBD parameters (alpha, beta in time units).
+    x, t_x, T : array_like or TensorVariable
+        Repeat purchases, time of last purchase and calibration length (time units).
+
+    Returns
+    -------
+    ndarray or TensorVariable
+        Broadcast over all arguments.
+    """
     ops = ops_for(r, alpha, s, beta, x, t_x, T)
     args = _broadcast_args(ops, r, alpha, s, beta, x, t_x, T)
-    log_const, log_alive, log_dead, has_dead = _log_terms(*args, ops=ops)
-    return log_const + ops.where(has_dead, ops.logaddexp(log_alive, log_dead), log_alive)
+    log_alive, log_dead, has_dead = _log_terms(*args, ops=ops)
+    return ops.where(has_dead, ops.logaddexp(log_alive, log_dead), log_alive)
 
 
 def paretonbd_p_alive(r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike,
@@ -143,7 +189,7 @@ def paretonbd_p_alive(r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayL
     """
     ops = ops_for()
     args = _broadcast_args(ops, r, alpha, s, beta, x, t_x, T)
-    _, log_alive, log_dead, has_dead = _log_terms(*args, ops=ops)
+    log_alive, log_dead, has_dead = _log_terms(*args, ops=ops)
     return np.where(has_dead, special.expit(log_alive - log_dead), 1.0)
 
 

@@ -23,7 +23,14 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesclv.data import CustomerSummary
-from bayesclv.maths import bgnbd_loglik, paretonbd_loglik
+from bayesclv.maths import (
+    bgnbd_count_loglik,
+    bgnbd_loglik,
+    bgnbd_timing_loglik,
+    paretonbd_count_loglik,
+    paretonbd_loglik,
+    paretonbd_timing_loglik,
+)
 from bayesclv.models.hierarchy import check_prior_names, pooled_parameter
 from bayesclv.models.priors import default_prior
 from bayesclv.spec import PriorSpec
@@ -47,6 +54,8 @@ class FrequencyFamily:
         Maps the unconstrained tensors to the natural ones.
     loglik
         Per-row log-likelihood ``f(*natural, x, t_x, T)`` from :mod:`bayesclv.maths`.
+    count_loglik, timing_loglik
+        Its two parts, ``f(*natural, x)`` and ``f(*natural, x, t_x, T)``, whose sum it is.
     """
 
     name: str
@@ -54,6 +63,8 @@ class FrequencyFamily:
     natural: tuple[str, ...]
     to_natural: Callable[[Tensors], Tensors]
     loglik: Callable[..., pt.TensorVariable]
+    count_loglik: Callable[..., pt.TensorVariable]
+    timing_loglik: Callable[..., pt.TensorVariable]
 
 
 def _pareto_nbd_natural(u: Tensors) -> Tensors:
@@ -82,6 +93,8 @@ PARETO_NBD = FrequencyFamily(
     natural=("r", "alpha", "s", "beta"),
     to_natural=_pareto_nbd_natural,
     loglik=paretonbd_loglik,
+    count_loglik=paretonbd_count_loglik,
+    timing_loglik=paretonbd_timing_loglik,
 )
 BG_NBD = FrequencyFamily(
     name="bg_nbd",
@@ -89,6 +102,8 @@ BG_NBD = FrequencyFamily(
     natural=("r", "alpha", "a", "b"),
     to_natural=_bg_nbd_natural,
     loglik=bgnbd_loglik,
+    count_loglik=bgnbd_count_loglik,
+    timing_loglik=bgnbd_timing_loglik,
 )
 FAMILIES: dict[str, FrequencyFamily] = {f.name: f for f in (PARETO_NBD, BG_NBD)}
 
@@ -104,7 +119,8 @@ def build_frequency_model(
         :data:`PARETO_NBD` or :data:`BG_NBD`.
     summary
         Customer summaries; the likelihood runs over its compressed unique
-        (segment, x, t_x, T) rows, weighted by their counts.
+        (segment, x, t_x, T) rows, weighted by their counts, with the special functions
+        (the family's ``count_loglik``) over the distinct (segment, x) pairs only.
     priors
         Overrides of the default priors (names in ``family.unconstrained``) and tau's scale.
 
@@ -127,11 +143,28 @@ def build_frequency_model(
             for name, value in family.to_natural(u).items()
         }
         seg = rows["segment"].to_numpy(np.int64)
-        loglik = family.loglik(
-            *(natural[name][seg] for name in family.natural),
-            rows["x"].to_numpy(np.float64),
+        x = rows["x"].to_numpy(np.float64)
+        counts = rows["count"].to_numpy(np.float64)
+        # the special functions depend on the history only through x: evaluate them once
+        # per distinct (segment, x), weighted by its number of customers
+        keys, key_of_row = np.unique(np.stack([seg, x]), axis=1, return_inverse=True)
+        key_seg = keys[0].astype(np.int64)
+        count_part = family.count_loglik(
+            *(natural[name][key_seg] for name in family.natural), keys[1]
+        )
+        # one segment: scalar parameters broadcast, with no gather (and no scatter in the
+        # gradient) over the rows
+        per_row = 0 if n_segments == 1 else seg
+        timing_part = family.timing_loglik(
+            *(natural[name][per_row] for name in family.natural),
+            x,
             rows["t_x"].to_numpy(np.float64),
             rows["T"].to_numpy(np.float64),
         )
-        pm.Potential("loglik", pt.dot(rows["count"].to_numpy(np.float64), loglik))
+        customers_per_key = np.bincount(
+            key_of_row.ravel(), weights=counts, minlength=keys.shape[1]
+        )
+        pm.Potential(
+            "loglik", pt.dot(customers_per_key, count_part) + pt.dot(counts, timing_part)
+        )
     return model
