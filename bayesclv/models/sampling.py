@@ -19,11 +19,10 @@ from bayesclv.spec import SamplerSpec
 def choose_backend(sampler: SamplerSpec) -> str:
     """The NUTS implementation to use: nutpie when asked for or available, else PyMC's.
 
-    ``bench/bench_fit.py`` measures both. nutpie is the default: its adaptation needs
-    roughly half the leapfrog steps per draw of PyMC's NUTS (5.5 vs 8.0 for BG/NBD,
-    8.7 vs 14.4 for Pareto/NBD, 15 vs 30 for BG/NBD with 9 segments) and it samples 2-4×
-    faster per iteration. Its numba compile step costs ~10 s per model, so for a tiny,
-    short fit ``backend = "pymc"`` can finish first.
+    ``bench/bench_fit.py`` measures both. nutpie is the default: on CDNOW master it needs
+    fewer leapfrog steps per draw (5.4 vs 5.9 for BG/NBD, 8.2 vs 11.4 for Pareto/NBD, 29 vs
+    42 for BG/NBD with 9 segments) and finishes 1.3–1.8× sooner. Its numba compile step
+    costs 3–4 s per model, so for a tiny, short fit ``backend = "pymc"`` can finish first.
     """
     if sampler.backend != "auto":
         return sampler.backend
