@@ -148,8 +148,6 @@ def categorical_segments(labels: pd.Series, order: Sequence[str] | None) -> pd.C
                 f"segment label(s) {', '.join(map(repr, unknown))} not in the segment order "
                 f"{order}"
             )
-    position = np.array([order.index(p) for p in present], dtype=np.int64)
-    return pd.Categorical.from_codes(
-        np.where(codes >= 0, position[np.maximum(codes, 0)], -1) if len(present) else codes,
-        categories=pd.Index(order, dtype="str"),
-    )
+    # position of each present label in the order; a missing label (code −1) stays −1
+    position = np.array([order.index(p) for p in present] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(position[codes], categories=pd.Index(order, dtype="str"))
