@@ -148,7 +148,7 @@ def _summarise(
         "transactions_after_end": int(counts["after_end"]),
         "customers_first_purchase_after_calibration": pc.sum(late).as_py() or 0,
         "transactions_of_those_customers": pc.sum(
-            table.filter(late)["n_rows_window"]
+            table["n_rows_window"].filter(late)
         ).as_py() or 0,
     }
     keep = list(RAW_COLUMNS)
@@ -264,7 +264,7 @@ def _first_fault(
 
 
 def _summary_sql(typed: Typed, columns: ColumnMap, window: Window) -> str:
-    """Occasions per (customer, day), then one aggregation per customer over them."""
+    """Occasions per (customer, day), then one aggregation per customer, sorted by customer."""
     cal = literal(window.calibration_end)
     last = literal(window.last_end)
     epoch = "DATE '1970-01-01'"
@@ -292,5 +292,5 @@ def _summary_sql(typed: Typed, columns: ColumnMap, window: Window) -> str:
         f"coalesce(sum(a) FILTER (WHERE d <= {cal} AND a > 0), 0.0) AS positive_sum, "
         "arg_min(a, d) AS first_amount, "
         f"coalesce(sum(n) FILTER (WHERE d <= {last}), 0) AS n_rows_window"
-        f"{holdout}{seg_cust} FROM occ GROUP BY c"
+        f"{holdout}{seg_cust} FROM occ GROUP BY c ORDER BY c"
     )
