@@ -7,17 +7,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from bayesclv.actions import BudgetSpec
-from bayesclv.clv.tables import hdi_label
 from bayesclv.clv.totals import PORTFOLIO
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import BayesCLVError, ConvergenceWarning, SpecError
 from bayesclv.models import Fit
+from bayesclv.report import ReportPack, write_report
 from bayesclv.spec import ModelSpec, PriorSpec, load_spec
 
 app = typer.Typer(
@@ -122,13 +122,52 @@ def decide(
         spec = load_spec(spec_path)
         out.mkdir(parents=True, exist_ok=True)
         summary = summarise_spec(spec)
-        if fit_path is not None:
-            result = Fit.load(fit_path)
-            console.print(f"loaded fit {fit_path} ({result.spec.name}, {result.family.name})")
-        else:
-            result = _run_fit(spec, None, summary=summary)
-        _report_decisions(result, summary, spec, out, budget=budget, criterion=criterion,
-                          thin=thin)
+        result = _fit_or_load(spec, fit_path, summary)
+        pack = _decisions_only(result, summary, spec, budget=budget, criterion=criterion,
+                               thin=thin)
+        _print_warnings(pack)
+        _print_decisions(pack)
+        write_report(pack, out, name=spec.name, formats=("csv",))
+        console.print(f"wrote decision tables, allocation and budget curve to {out}/")
+
+
+@app.command()
+def report(
+    spec_path: SpecPath,
+    fit_path: Annotated[
+        Path | None, typer.Option("--fit", help="Use this saved fit (NetCDF) instead of fitting.")
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option(help="Campaign budget (currency); default: budget.amount.")
+    ] = None,
+    criterion: Annotated[
+        str | None, typer.Option(help="mean, quantile, mean_minus_sd or cvar; default: the spec's.")
+    ] = None,
+    thin: Annotated[int, typer.Option(help="Keep every thin-th draw for decisions.")] = 4,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="csv, xlsx or html; repeat for several (default: all)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the report.")] = Path("out"),
+) -> None:
+    """Write the finance pack: CLV, churn, holdout, decisions and campaign as CSV/Excel/HTML."""
+    from bayesclv.pipeline import summarise_spec
+    from bayesclv.report import FORMATS, check_formats
+
+    with _errors_as_messages():
+        chosen = check_formats(formats or FORMATS)  # before a long fit, not after
+        spec = load_spec(spec_path)
+        summary = summarise_spec(spec)
+        result = _fit_or_load(spec, fit_path, summary)
+        pack = _value_and_decisions(result, summary, spec, budget=budget, criterion=criterion,
+                                    thin=thin)
+        _print_warnings(pack)
+        _print_value(pack)
+        paths = write_report(pack, out, name=spec.name, formats=chosen)
+        console.print(f"wrote {len(paths)} files to {out}/: "
+                      + ", ".join(p.name for p in paths if p.suffix in (".html", ".xlsx"))
+                      + (f" and {sum(p.suffix == '.csv' for p in paths)} CSV tables"
+                         if "csv" in chosen else ""))
 
 
 @app.command()
@@ -151,118 +190,85 @@ def demo(
         if fit:
             spec = load_spec(_bundled_spec("cdnow.toml"))
             summary = summaries[spec.name]
-            result = _run_fit(spec, out / "cdnow_fit.nc", summary=summary)
-            _report_value(result, summary, out)
-            _report_decisions(result, summary, spec, out, budget=None, criterion=None, thin=4)
+            result = _run_fit(spec, out / f"{spec.name}_fit.nc", summary=summary)
+            pack = _value_and_decisions(result, summary, spec, budget=None, criterion=None,
+                                        thin=4)
+            _print_warnings(pack)
+            _print_value(pack)
+            _print_decisions(pack)
+            write_report(pack, out, name=spec.name)
+            console.print(f"wrote the report to {out}/{spec.name}.html, {out}/{spec.name}.xlsx "
+                          f"and {out}/{spec.name}_*.csv")
 
 
-def _report_value(result: Fit, summary: CustomerSummary, out: Path) -> None:
-    """Print and write the CLV, churn and holdout tables of a fit."""
-    from bayesclv.clv import churn_watchlist, clv_draws, customer_equity, customer_table
-    from bayesclv.validate.holdout import holdout_report
+def _value_and_decisions(result: Fit, summary: CustomerSummary, spec: ModelSpec, *,
+                         budget: float | None, criterion: str | None, thin: int) -> ReportPack:
+    """Build the full report pack, with the current step on the status line."""
+    from bayesclv.report import build_report
 
-    value = result.spec.value
-    level = f"{value.hdi_prob:.0%} HDI"
-    with console.status("scoring customers"):
-        draws = clv_draws(result, summary)
-    terms = (
-        f"residual CLV over {value.horizon_months:g} months from {summary.calibration_end.date()}"
-        f", margin {value.margin:.0%}, discount {value.annual_discount_rate:.0%}/year; "
-        f"{value.currency}; {level}"
-    )
-    equity = customer_equity(draws)
-    low, high = (f"clv_hdi_{round(value.hdi_prob * 100):g}%_{end}" for end in ("low", "high"))
-    shown = ["n_customers", "clv_mean", low, high, "expected_purchases_mean", "value_at_risk_mean"]
-    _print_frame(equity[shown].reset_index(), title=f"customer equity: {terms}")
-    _write_frame(equity, out / "cdnow_customer_equity.csv")
-    customers = customer_table(draws)
-    _write_frame(customers, out / "cdnow_customer_clv.csv")
-    watch = churn_watchlist(draws, top=10)
-    _print_frame(
-        watch.reset_index(),
-        title=(
-            "churn watchlist: top 10 by value at risk = (1 − P(alive)) × value if alive "
-            f"({value.currency}; {level})"
-        ),
-    )
-    with console.status("checking the holdout period"):
-        holdout = holdout_report(result, summary)
-    _print_frame(
-        holdout.metrics.reset_index(),
-        title=(
-            f"holdout {summary.calibration_end.date()} – {summary.holdout_end.date()}: "
-            "predicted vs actual repeat purchases per customer"
-        ),
-    )
-    _write_frame(holdout.metrics, out / "cdnow_holdout_metrics.csv")
-    console.print(f"wrote customer CLV, equity and holdout tables to {out}/")
+    with console.status("") as status:
+        return build_report(result, summary, spec, budget=budget, criterion=criterion,
+                            thin=thin, on_step=status.update)
 
 
-def _report_decisions(result: Fit, summary: CustomerSummary, spec: ModelSpec, out: Path, *,
-                      budget: float | None, criterion: str | None, thin: int) -> None:
-    """Print and write the decision tables, value of information and the campaign plan."""
-    from bayesclv.budget import allocate, budget_curve, plot_budget_curve, simulate_campaign
-    from bayesclv.decision import (
-        Criterion,
-        action_values,
-        best_actions,
-        segment_decisions,
-        value_of_information,
-    )
+def _decisions_only(result: Fit, summary: CustomerSummary, spec: ModelSpec, *,
+                    budget: float | None, criterion: str | None, thin: int) -> ReportPack:
+    """The decision tables and campaign plan as a pack (a budget is required)."""
+    from bayesclv.report import decision_section, pack_sections
 
     if spec.budget is None and budget is None:
         raise SpecError("no budget: add a [budget] table with 'amount' to the spec or pass "
                         "--budget")
-    plan = spec.budget or BudgetSpec(amount=budget)
-    if budget is not None:
-        plan = replace(plan, amount=budget)  # validated like the spec's field
-    amount = plan.amount
-    rule = Criterion(criterion or plan.criterion,
-                     plan.criterion_parameter if criterion in (None, plan.criterion) else None)
-    level = f"{spec.value.hdi_prob:.0%} HDI"
-    money = spec.value.currency
-    terms = (f"{money} of residual CLV over {spec.value.horizon_months:g} months, margin "
-             f"{spec.value.margin:.0%}, discount {spec.value.annual_discount_rate:.0%}/year, "
-             f"net of cost per customer; {level}; ranked by {rule.label}")
-    with console.status("scoring actions per draw and customer"):
-        values = action_values(result, summary, spec.actions, value=spec.value, thin=thin,
-                               seed=spec.sampler.seed)
-    segments = segment_decisions(values, criterion=rule)
-    low, high = (f"value_{hdi_label(spec.value.hdi_prob)}_{end}" for end in ("low", "high"))
+    with console.status("") as status:
+        section = decision_section(result, summary, spec, budget=budget, criterion=criterion,
+                                   thin=thin, on_step=status.update)
+    return pack_sections(result, summary, spec, [section])
+
+
+def _print_warnings(pack: ReportPack) -> None:
+    for warning in pack.warnings:
+        console.print(f"[bold red]WARNING:[/bold red] {warning}")
+
+
+def _print_value(pack: ReportPack) -> None:
+    """The headline value tables: equity, the top of the watchlist, the holdout check."""
+    equity = pack.table("customer_equity")
+    low, high = (c for c in equity.frame.columns if c.startswith("clv_hdi_"))
+    shown = ["n_customers", "clv_mean", low, high, "expected_purchases_mean",
+             "value_at_risk_mean"]
+    _print_frame(equity.frame[shown].reset_index(), title=equity.title)
+    watch = pack.table("churn_watchlist")
+    _print_frame(watch.frame.head(10).reset_index(), title=f"{watch.title}: the first 10")
+    if any(t.key == "holdout_metrics" for t in pack.tables):
+        holdout = pack.table("holdout_metrics")
+        _print_frame(holdout.frame.reset_index(), title=holdout.title)
+
+
+def _print_decisions(pack: ReportPack) -> None:
+    """The headline decision tables: actions overall, best actions, VoI, the campaign."""
+    decisions = pack.table("decisions_by_segment")
+    low, high = (c for c in decisions.frame.columns if c.startswith("value_hdi_"))
     shown = ["n_eligible", "cost_total", "fixed_cost", "value_mean", low, high, "p_positive",
              "expected_loss", "n_best"]
-    _print_frame(segments.loc[PORTFOLIO, shown].reset_index(),
-                 title=f"actions if every eligible customer got them: {terms}")
-    _write_frame(segments, out / f"{spec.name}_decisions_by_segment.csv")
-    best = best_actions(values, criterion=rule)
-    _write_frame(best, out / f"{spec.name}_best_action_per_customer.csv")
-    counts = pd.crosstab(best["segment"], best["best_action"], margins=True, margins_name="total")
-    _print_frame(counts.reset_index(), title=f"best action per customer ({rule.label})")
-    with console.status("value of information about each action's effect"):
-        information = value_of_information(result, summary, spec.actions, value=spec.value,
-                                           seed=spec.sampler.seed)
-    _print_frame(information.xs(PORTFOLIO, level="segment").reset_index(),
-                 title="expected value of perfect information about each effect "
-                       f"({money}): "
-                       "a test campaign pays only where this is well above its cost")
-    _write_frame(information, out / f"{spec.name}_value_of_information.csv")
-    with console.status(f"allocating a budget of {amount:,.0f} {money}"):
-        allocation = allocate(values, amount, criterion=rule, method=plan.method)
-        campaign = simulate_campaign(values, allocation)
-    _print_frame(campaign.summary.rename_axis("quantity").rename("value").reset_index(),
-                 title=f"campaign at a budget of {amount:,.0f} {money} ({plan.method}): net "
-                       f"incremental value ({money}) and ROI over the posterior ({level})")
-    _print_frame(campaign.by_action.reset_index(), title=f"campaign by action ({money})")
-    _write_frame(allocation.table, out / f"{spec.name}_allocation.csv")
-    _write_frame(campaign.by_segment, out / f"{spec.name}_campaign_by_segment.csv")
-    with console.status("value-vs-budget curve"):
-        curve = budget_curve(values, n_points=plan.curve_points, criterion=rule,
-                             method=plan.method)
-    _print_frame(curve, title=f"value vs budget ({money}; {level})")
-    _write_frame(curve, out / f"{spec.name}_budget_curve.csv")
-    axes = plot_budget_curve(curve)
-    axes.figure.savefig(out / f"{spec.name}_budget_curve.png", dpi=120, bbox_inches="tight")
-    console.print(f"wrote decision tables, allocation and budget curve to {out}/")
+    _print_frame(decisions.frame.loc[PORTFOLIO, shown].reset_index(), title=decisions.title)
+    counts = pack.table("best_action_counts")
+    _print_frame(counts.frame.reset_index(), title=counts.title)
+    information = pack.table("value_of_information")
+    _print_frame(information.frame.xs(PORTFOLIO, level="segment").reset_index(),
+                 title=f"{information.title}: a test campaign pays only where this is well "
+                       "above its cost")
+    for key in ("campaign", "campaign_by_action", "budget_curve"):
+        if any(t.key == key for t in pack.tables):
+            table = pack.table(key)
+            _print_frame(table.flat(), title=table.title)
+
+
+def _fit_or_load(spec: ModelSpec, fit_path: Path | None, summary: CustomerSummary) -> Fit:
+    if fit_path is None:
+        return _run_fit(spec, None, summary=summary)
+    result = Fit.load(fit_path)
+    console.print(f"loaded fit {fit_path} ({result.spec.name}, {result.family.name})")
+    return result
 
 
 def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | None = None) -> Fit:
@@ -323,12 +329,16 @@ def _print_frame(frame: pd.DataFrame, title: str) -> None:
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
         table.add_column(str(column), justify="right")
-    for _, row in frame.iterrows():
+    for row in frame.itertuples(index=False, name=None):  # keeps each column's type
         table.add_row(*(_format(v) for v in row))
     console.print(table)
 
 
 def _format(value: object) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int):

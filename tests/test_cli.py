@@ -85,3 +85,30 @@ def test_decide_with_a_bad_budget_is_one_clear_line(tmp_path):
                                  "--budget", "-5", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "budget.amount" in result.output and "Traceback" not in result.output
+
+
+def test_report_writes_the_finance_pack_in_the_chosen_formats(tmp_path):
+    from hand_fits import make_fit
+    from openpyxl import load_workbook
+
+    from bayesclv.spec import load_spec
+
+    fit_path = tmp_path / "fit.nc"
+    make_fit(load_spec(ROOT / "models" / "cdnow.toml"), draws=20).save(fit_path)
+    result = runner.invoke(app, ["report", "models/cdnow.toml", "--fit", str(fit_path),
+                                 "--format", "xlsx", "--format", "html", "--thin", "2",
+                                 "--out", str(tmp_path / "pack")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "pack").iterdir()) == ["cdnow.html",
+                                                                     "cdnow.xlsx"]
+    sheets = load_workbook(tmp_path / "pack" / "cdnow.xlsx", read_only=True).sheetnames
+    assert sheets[:3] == ["about", "parameters", "customer_equity"] and "campaign" in sheets
+    assert "customer equity per segment: USD" in result.output
+
+
+def test_report_with_an_unknown_format_stops_before_fitting(tmp_path):
+    result = runner.invoke(app, ["report", "models/cdnow.toml", "--format", "pdf",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "'pdf' is not one of csv, xlsx, html" in result.output
+    assert "fitting" not in result.output and not list(tmp_path.iterdir())

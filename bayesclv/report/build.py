@@ -1,0 +1,350 @@
+"""Build a finance report pack from a fit: what the customers are worth, and what to do.
+
+Two sections, each a list of titled tables (and figures) computed once:
+
+* **value**: posterior parameters, customer equity per segment, value per future period,
+  per-customer CLV, churn per segment and the watchlist, and the holdout check;
+* **decisions** (when the spec has actions): each action per segment, the best action per
+  customer, the value of information, and — with a budget — the campaign plan, its
+  simulated outcome and the value-vs-budget curve.
+
+Every money column is in the spec's currency; every interval is an HDI at the spec's
+``value.hdi_prob``; both are stated in each table's title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from bayesclv import __version__
+from bayesclv.actions import BudgetSpec
+from bayesclv.clv import (
+    PORTFOLIO,
+    churn_by_segment,
+    churn_watchlist,
+    clv_draws,
+    customer_equity,
+    customer_table,
+    period_table,
+    value_by_period,
+)
+from bayesclv.clv.tables import hdi_label
+from bayesclv.data import CustomerSummary
+from bayesclv.errors import SpecError
+from bayesclv.models import Fit
+from bayesclv.report.pack import ReportFigure, ReportPack, ReportTable
+from bayesclv.spec import ModelSpec
+
+__all__ = ["Section", "build_report", "decision_section", "pack_sections", "value_section"]
+
+Step = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """The default ``on_step``: say nothing."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """Tables and figures of one part of a report, in reading order, and what it covers."""
+
+    name: str
+    tables: tuple[ReportTable, ...]
+    figures: tuple[ReportFigure, ...] = ()
+
+
+def build_report(
+    fit: Fit,
+    summary: CustomerSummary,
+    spec: ModelSpec | None = None,
+    *,
+    budget: float | None = None,
+    criterion: str | None = None,
+    thin: int = 4,
+    top: int = 100,
+    on_step: Step = _quiet,
+) -> ReportPack:
+    """The finance pack of a fit: facts, warnings, value tables and, with actions, decisions.
+
+    Parameters
+    ----------
+    fit
+        A fit (NUTS or MAP) with a spend model.
+    summary
+        The customers it was fitted on (with holdout columns for the holdout check).
+    spec
+        Value settings, actions and budget (default: the fit's own spec).
+    budget
+        Campaign budget in currency, overriding the spec's ``budget.amount``; without either
+        the pack has no campaign plan.
+    criterion
+        Ranking criterion overriding the spec's (``mean``, ``quantile``, ``mean_minus_sd``,
+        ``cvar``).
+    thin
+        Keep every ``thin``-th posterior draw for the decision tables.
+    top
+        Rows of the churn watchlist.
+    on_step
+        Called with a short description before each computation (e.g. to update a
+        progress display).
+
+    Returns
+    -------
+    ReportPack
+        Write it with :func:`bayesclv.report.write_report`.
+    """
+    spec = spec if spec is not None else fit.spec
+    sections = [value_section(fit, summary, spec, top=top, on_step=on_step)]
+    if spec.actions:
+        sections.append(decision_section(fit, summary, spec, budget=budget,
+                                         criterion=criterion, thin=thin, on_step=on_step))
+    return pack_sections(fit, summary, spec, sections)
+
+
+def pack_sections(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
+                  sections: Sequence[Section]) -> ReportPack:
+    """A pack of ``sections`` (in order) with the fit's facts and warnings."""
+    return ReportPack(
+        title=f"{spec.name}: {' and '.join(section.name for section in sections)}",
+        facts=report_facts(fit, summary, spec),
+        tables=tuple(t for section in sections for t in section.tables),
+        figures=tuple(f for section in sections for f in section.figures),
+        warnings=fit_warnings(fit),
+    )
+
+
+def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec) -> tuple[tuple[str, str],
+                                                                              ...]:
+    """What the numbers are: model, data window, value settings, intervals, convergence."""
+    value = spec.value
+    sizes = fit.parameters().sizes
+    method = (f"NUTS: {sizes['chain']} chains × {sizes['draw']} draws kept"
+              if fit.method == "nuts" else "MAP (posterior mode, no intervals)")
+    segments = summary.frame["segment"].cat.categories
+    holdout = ("none" if summary.holdout_end is None else
+               f"{summary.calibration_end.date()} – {summary.holdout_end.date()} (exclusive "
+               "start, inclusive end)")
+    facts = [
+        ("model", f"{fit.spec.name}: {fit.family.name}"
+                  f"{' + Gamma-Gamma spend' if fit.spend is not None else ''}"),
+        ("fit", method),
+        ("data", str(spec.data.source)),
+        ("customers", f"{summary.n_customers:,} in {len(segments)} segment(s): "
+                      f"{', '.join(map(str, segments))}"),
+        ("calibration end", f"{summary.calibration_end.date()} (inclusive)"),
+        ("holdout", holdout),
+        ("time unit", f"{fit.time_unit} (rates α, β per {fit.time_unit[:-1]})"),
+        ("value", f"residual CLV over {value.horizon_months:g} months from the calibration end, "
+                  f"margin {value.margin:.0%}, discount {value.annual_discount_rate:.0%} per "
+                  f"year, per {value.period}"),
+        ("currency", value.currency),
+        ("intervals", f"{value.hdi_prob:.0%} highest-density intervals (HDI) of the posterior; "
+                      "totals use the HDI of per-draw sums"),
+    ]
+    for part, convergence in fit.convergence().items():
+        table = convergence.table
+        facts.append((f"convergence ({part})",
+                      f"{'converged' if convergence.ok else 'NOT CONVERGED'}: max R-hat "
+                      f"{table['r_hat'].max():.3f}, min bulk ESS {table['ess_bulk'].min():.0f}, "
+                      f"{convergence.divergences} divergences"))
+    excluded = {k: v for k, v in summary.exclusions.items() if v}
+    facts.append(("excluded from the data",
+                  "; ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in excluded.items())
+                  or "nothing"))
+    facts.append(("generated", f"{datetime.now():%Y-%m-%d %H:%M} by bayesclv {__version__}"))
+    return tuple(facts)
+
+
+def fit_warnings(fit: Fit) -> tuple[str, ...]:
+    """Problems a reader must see before any number: failed diagnostics, a point estimate."""
+    warnings = [
+        f"The {part} model did NOT converge: {'; '.join(c.problems)}. Do not base decisions "
+        "on these numbers; refit with more tuning and draws or a higher target_accept."
+        for part, c in fit.convergence().items() if not c.ok
+    ]
+    if fit.method == "map":
+        warnings.append("This is a MAP fit: one point, no parameter uncertainty. Intervals "
+                        "collapse to the point; use NUTS for numbers with error bars.")
+    return tuple(warnings)
+
+
+def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = None, *,
+                  top: int = 100, on_step: Step = _quiet) -> Section:
+    """Parameters, customer equity, value per period, per-customer CLV, churn and holdout.
+
+    Parameters
+    ----------
+    fit, summary, spec, top, on_step
+        As for :func:`build_report`.
+    """
+    spec = spec if spec is not None else fit.spec
+    value = spec.value
+    money, level = value.currency, f"{value.hdi_prob:.0%} HDI"
+    terms = (f"{money}, residual over {value.horizon_months:g} months, margin "
+             f"{value.margin:.0%}, discount {value.annual_discount_rate:.0%}/year; {level}")
+    on_step("scoring customers")
+    draws = clv_draws(fit, summary, value=value)
+    label = hdi_label(value.hdi_prob)
+    tables = [
+        ReportTable("parameters", f"posterior parameters per segment ({level}; α, β per "
+                    f"{fit.time_unit[:-1]}, γ in {money})", fit.summary(value.hdi_prob),
+                    note="r_hat and ess_bulk: convergence diagnostics (R-hat ≤ 1.01 and bulk "
+                         "ESS ≥ 400 are the usual thresholds)."),
+        ReportTable("customer_equity", f"customer equity per segment: {terms}",
+                    customer_equity(draws),
+                    note="clv: discounted margin of future purchases. value_at_risk: "
+                         "(1 − P(alive)) × value if alive. Totals are HDIs of per-draw sums, "
+                         "not sums of customers' intervals."),
+    ]
+    on_step("value per future period")
+    periods = period_table(value_by_period(fit, summary, value=value), hdi_prob=value.hdi_prob)
+    tables.append(ReportTable(
+        "value_by_period", f"expected purchases, revenue and margin per {value.period} and "
+        f"segment ({money}; {level})", periods,
+        note=f"period_end in {fit.time_unit} after the calibration end; revenue before margin, "
+             "margin undiscounted and discounted."))
+    customers = customer_table(draws)
+    tables.append(ReportTable(
+        "customer_clv", f"per customer: P(alive), expected purchases and CLV ({terms})",
+        customers, percent=tuple(c for c in customers.columns if c.startswith("p_alive"))))
+    tables.append(ReportTable(
+        "churn_by_segment", f"churn per segment: customers with mean P(alive) < 50 % and "
+        f"the value at risk ({money}; {level})", churn_by_segment(draws),
+        percent=("share_of_value_at_risk",)))
+    tables.append(ReportTable(
+        "churn_watchlist", f"churn watchlist: the {top} customers with the most value at risk "
+        f"({money}; {level})", churn_watchlist(draws, top=top), percent=("p_alive_mean",)))
+    if summary.holdout_end is not None:
+        from bayesclv.validate.holdout import holdout_report
+
+        on_step("checking the holdout period")
+        metrics = holdout_report(fit, summary, interval=value.hdi_prob).metrics
+        tables.append(ReportTable(
+            "holdout_metrics", f"holdout {summary.calibration_end.date()} – "
+            f"{summary.holdout_end.date()}: predicted vs actual repeat purchases per customer",
+            metrics, percent=("coverage", "coverage_inclusive"),
+            note=f"coverage: share of customers inside their central {value.hdi_prob:.0%} "
+                 "predictive interval (should be close to it). total_low/high: interval of the "
+                 "segment's total holdout purchases."))
+    equity = tables[1].frame
+    figure = _equity_figure(equity, label, money, level)
+    return Section("customer lifetime value", tuple(tables), (ReportFigure(
+        "equity_by_segment", f"customer equity per segment with its {level} ({money})", figure,
+        note="Points: posterior mean; bars: HDI. The portfolio is shown apart."),))
+
+
+def _equity_figure(equity: pd.DataFrame, label: str, money: str, level: str) -> Figure:
+    segments = equity.drop(index=PORTFOLIO, errors="ignore")
+    figure = Figure(figsize=(7.0, 0.45 * len(segments) + 1.6))
+    axes = figure.subplots()
+    positions = range(len(segments))
+    mean = segments["clv_mean"]
+    low, high = segments[f"clv_{label}_low"], segments[f"clv_{label}_high"]
+    axes.errorbar(mean, positions, xerr=[mean - low, high - mean], fmt="o", capsize=3)
+    axes.set_yticks(list(positions), [str(s) for s in segments.index])
+    axes.invert_yaxis()
+    axes.set_xlabel(f"customer equity ({money}), {level}")
+    if PORTFOLIO in equity.index:
+        row = equity.loc[PORTFOLIO]
+        axes.set_title(f"portfolio: {row['clv_mean']:,.0f} {money} "
+                       f"[{row[f'clv_{label}_low']:,.0f}, {row[f'clv_{label}_high']:,.0f}]",
+                       fontsize=10)
+    axes.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def decision_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = None, *,
+                     budget: float | None = None, criterion: str | None = None, thin: int = 4,
+                     on_step: Step = _quiet) -> Section:
+    """Actions per segment and customer, value of information and, with a budget, the plan.
+
+    Parameters
+    ----------
+    fit, summary, spec, budget, criterion, thin, on_step
+        As for :func:`build_report`.
+
+    Raises
+    ------
+    SpecError
+        If the spec has no actions.
+    """
+    from bayesclv.budget import allocate, budget_curve, plot_budget_curve, simulate_campaign
+    from bayesclv.decision import (
+        Criterion,
+        action_values,
+        best_actions,
+        segment_decisions,
+        value_of_information,
+    )
+
+    spec = spec if spec is not None else fit.spec
+    if not spec.actions:
+        raise SpecError(f"spec {spec.name!r} has no [[actions]]: nothing to decide")
+    plan = spec.budget
+    if budget is not None:
+        plan = replace(plan, amount=budget) if plan is not None else BudgetSpec(amount=budget)
+    name = criterion or (plan.criterion if plan is not None else "mean")
+    rule = Criterion(name, plan.criterion_parameter
+                     if plan is not None and name == plan.criterion else None)
+    value = spec.value
+    money, level = value.currency, f"{value.hdi_prob:.0%} HDI"
+    terms = (f"{money} of residual CLV over {value.horizon_months:g} months net of cost; "
+             f"{level}; ranked by {rule.label}")
+    on_step("scoring actions per draw and customer")
+    values = action_values(fit, summary, spec.actions, value=value, thin=thin,
+                           seed=spec.sampler.seed)
+    best = best_actions(values, criterion=rule)
+    counts = pd.crosstab(best["segment"], best["best_action"], margins=True,
+                         margins_name="total")
+    counts.columns.name = None
+    tables = [
+        ReportTable("decisions_by_segment", f"each action if every eligible customer got it: "
+                    f"{terms}", segment_decisions(values, criterion=rule),
+                    percent=("p_positive",),
+                    note="p_positive: P(incremental value > 0). expected_loss: E[max(0, −value)]."
+                         " n_best: customers for whom the action ranks first."),
+        ReportTable("best_action_per_customer", f"best action per customer: {terms}", best,
+                    percent=("p_positive",)),
+        ReportTable("best_action_counts", f"customers per best action and segment "
+                    f"({rule.label})", counts),
+    ]
+    on_step("value of information about each action's effect")
+    tables.append(ReportTable(
+        "value_of_information", f"expected value of perfect information about each action's "
+        f"effect ({money})", value_of_information(fit, summary, spec.actions, value=value,
+                                                   seed=spec.sampler.seed),
+        note="What learning the effect before a roll-out is worth at most: a test campaign pays "
+             "only where this is well above its cost."))
+    figures = []
+    if plan is not None:
+        on_step(f"allocating a budget of {plan.amount:,.0f} {money}")
+        allocation = allocate(values, plan.amount, criterion=rule, method=plan.method)
+        campaign = simulate_campaign(values, allocation)
+        outcome = campaign.summary.rename_axis("quantity").rename("value").to_frame()
+        tables += [
+            ReportTable("campaign", f"campaign at a budget of {plan.amount:,.0f} {money} "
+                        f"({plan.method}): net incremental value ({money}) and ROI ({level})",
+                        outcome, note="roi = net value / cost. p_roi_negative: probability "
+                                      "that the campaign loses money."),
+            ReportTable("campaign_by_action", f"campaign by action ({money}; {level})",
+                        campaign.by_action),
+            ReportTable("campaign_by_segment", f"campaign by segment ({money}; {level})",
+                        campaign.by_segment),
+            ReportTable("allocation", "the plan: action per targeted customer", allocation.table),
+        ]
+        on_step("value-vs-budget curve")
+        curve = budget_curve(values, n_points=plan.curve_points, criterion=rule,
+                             method=plan.method)
+        tables.append(ReportTable("budget_curve", f"value vs budget ({money}; {level})", curve,
+                                  percent=("p_roi_negative",)))
+        figure = Figure(figsize=(7.0, 4.5))
+        plot_budget_curve(curve, ax=figure.subplots())
+        figures.append(ReportFigure("budget_curve", f"net value against budget "
+                                    f"({money}; {level} band)", figure,
+                                    note="Below the dashed line the campaign loses money."))
+    return Section("retention decisions", tuple(tables), tuple(figures))

@@ -1,0 +1,87 @@
+"""The pack built from a fit: every table present, titled with its units, and consistent."""
+
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from bayesclv.clv import PORTFOLIO
+from bayesclv.decision import BASELINE
+from bayesclv.report import build_report, value_section
+from bayesclv.report.build import fit_warnings
+from bayesclv.spec import load_spec
+from bayesclv.validate.convergence import Convergence
+
+ROOT = Path(__file__).resolve().parents[2]
+VALUE_KEYS = ["parameters", "customer_equity", "value_by_period", "customer_clv",
+              "churn_by_segment", "churn_watchlist", "holdout_metrics"]
+DECISION_KEYS = ["decisions_by_segment", "best_action_per_customer", "best_action_counts",
+                 "value_of_information", "campaign", "campaign_by_action",
+                 "campaign_by_segment", "allocation", "budget_curve"]
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec(ROOT / "models" / "cdnow.toml")
+
+
+@pytest.fixture(scope="module")
+def pack(spec, cdnow, fit_factory):
+    return build_report(fit_factory(spec, draws=40), cdnow, thin=2, top=25)
+
+
+def test_every_table_in_reading_order(pack):
+    assert [t.key for t in pack.tables] == VALUE_KEYS + DECISION_KEYS
+    assert [f.key for f in pack.figures] == ["equity_by_segment", "budget_curve"]
+    assert pack.title == "cdnow: customer lifetime value and retention decisions"
+
+
+def test_titles_and_facts_state_currency_and_interval(pack):
+    for key in ("customer_equity", "value_by_period", "campaign", "budget_curve"):
+        title = pack.table(key).title
+        assert "USD" in title and "90% HDI" in title, title
+    facts = dict(pack.facts)
+    assert facts["currency"] == "USD"
+    assert facts["intervals"].startswith("90% highest-density intervals")
+    assert facts["customers"].startswith("2,357 in 1 segment(s)")
+    assert facts["fit"] == "NUTS: 2 chains × 40 draws kept"
+    assert pack.warnings == ()  # a hand-built fit has no sampler diagnostics to fail
+
+
+def test_portfolio_equity_is_the_sum_of_customers_expected_clv(pack):
+    # linearity of expectation: E[Σ CLV_i] = Σ E[CLV_i], draw by draw
+    customers = pack.table("customer_clv").frame
+    equity = pack.table("customer_equity").frame
+    assert equity.loc[PORTFOLIO, "clv_mean"] == pytest.approx(customers["clv_mean"].sum(),
+                                                              rel=1e-12)
+    assert equity.loc[PORTFOLIO, "n_customers"] == len(customers) == 2357
+    assert len(pack.table("churn_watchlist").frame) == 25
+
+
+def test_the_campaign_stays_within_the_budget_and_matches_its_plan(pack):
+    campaign = pack.table("campaign").frame["value"]
+    allocation = pack.table("allocation").frame
+    targeted = allocation[allocation["action"] != BASELINE]
+    assert campaign["cost"] + campaign["fixed_cost"] <= 3000.0 + 1e-9  # the spec's budget
+    assert campaign["customers_targeted"] == len(targeted)
+    counts = pack.table("best_action_counts").frame
+    assert counts.loc["total", "total"] == 2357
+
+
+def test_the_hdi_level_follows_the_spec(spec, cdnow, fit_factory):
+    narrow = replace(spec, value=replace(spec.value, hdi_prob=0.8))
+    section = value_section(fit_factory(narrow, draws=20), cdnow, narrow)
+    equity = next(t for t in section.tables if t.key == "customer_equity")
+    assert "80% HDI" in equity.title and "clv_hdi_80%_low" in equity.frame.columns
+
+
+def test_unconverged_and_map_fits_warn_before_any_number():
+    table = pd.DataFrame({"r_hat": [1.2], "ess_bulk": [50.0]})
+    bad = Convergence(table, divergences=3, bfmi=(0.9,), problems=("R-hat above 1.01: log_r",))
+    stub = SimpleNamespace(convergence=lambda: {"frequency": bad}, method="nuts")
+    (warning,) = fit_warnings(stub)
+    assert "frequency model did NOT converge: R-hat above 1.01: log_r" in warning
+    point = SimpleNamespace(convergence=dict, method="map")
+    assert "MAP fit" in fit_warnings(point)[0]
