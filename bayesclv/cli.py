@@ -27,6 +27,16 @@ app = typer.Typer(
 )
 console = Console(width=None if Console().is_terminal else 140)
 SpecPath = Annotated[Path, typer.Argument(help="Model spec (TOML), e.g. models/cdnow.toml.")]
+FitOption = Annotated[
+    Path | None, typer.Option("--fit", help="Use this saved fit (NetCDF) instead of fitting.")
+]
+BudgetOption = Annotated[
+    float | None, typer.Option(help="Campaign budget (currency); default: budget.amount.")
+]
+CriterionOption = Annotated[
+    str | None, typer.Option(help="mean, quantile, mean_minus_sd or cvar; default: the spec's.")
+]
+ThinOption = Annotated[int, typer.Option(help="Keep every thin-th posterior draw for decisions.")]
 
 
 @app.command()
@@ -103,16 +113,10 @@ def check(
 @app.command()
 def decide(
     spec_path: SpecPath,
-    fit_path: Annotated[
-        Path | None, typer.Option("--fit", help="Use this saved fit (NetCDF) instead of fitting.")
-    ] = None,
-    budget: Annotated[
-        float | None, typer.Option(help="Campaign budget (currency); default: budget.amount.")
-    ] = None,
-    criterion: Annotated[
-        str | None, typer.Option(help="mean, quantile, mean_minus_sd or cvar; default: the spec's.")
-    ] = None,
-    thin: Annotated[int, typer.Option(help="Keep every thin-th posterior draw.")] = 4,
+    fit_path: FitOption = None,
+    budget: BudgetOption = None,
+    criterion: CriterionOption = None,
+    thin: ThinOption = 4,
     out: Annotated[Path, typer.Option(help="Folder for the decision tables.")] = Path("out"),
 ) -> None:
     """Rank the spec's retention actions per customer and segment, then plan the campaign."""
@@ -134,16 +138,10 @@ def decide(
 @app.command()
 def report(
     spec_path: SpecPath,
-    fit_path: Annotated[
-        Path | None, typer.Option("--fit", help="Use this saved fit (NetCDF) instead of fitting.")
-    ] = None,
-    budget: Annotated[
-        float | None, typer.Option(help="Campaign budget (currency); default: budget.amount.")
-    ] = None,
-    criterion: Annotated[
-        str | None, typer.Option(help="mean, quantile, mean_minus_sd or cvar; default: the spec's.")
-    ] = None,
-    thin: Annotated[int, typer.Option(help="Keep every thin-th draw for decisions.")] = 4,
+    fit_path: FitOption = None,
+    budget: BudgetOption = None,
+    criterion: CriterionOption = None,
+    thin: ThinOption = 4,
     formats: Annotated[
         list[str] | None,
         typer.Option("--format", help="csv, xlsx or html; repeat for several (default: all)."),
