@@ -67,6 +67,7 @@ def build_report(
     criterion: str | None = None,
     thin: int = 4,
     top: int = 100,
+    seed: int | None = None,
     on_step: Step = _quiet,
 ) -> ReportPack:
     """The finance pack of a fit: facts, warnings, value tables and, with actions, decisions.
@@ -89,6 +90,9 @@ def build_report(
         Keep every ``thin``-th posterior draw for the decision tables.
     top
         Rows of the churn watchlist.
+    seed
+        Seed of the action-effect draws (default: the spec's ``sampler.seed``); pass the
+        seed of an earlier ``action_values`` call to reproduce its numbers exactly.
     on_step
         Called with a short description before each computation (e.g. to update a
         progress display).
@@ -102,7 +106,8 @@ def build_report(
     sections = [value_section(fit, summary, spec, top=top, on_step=on_step)]
     if spec.actions:
         sections.append(decision_section(fit, summary, spec, budget=budget,
-                                         criterion=criterion, thin=thin, on_step=on_step))
+                                         criterion=criterion, thin=thin, seed=seed,
+                                         on_step=on_step))
     return pack_sections(fit, summary, spec, sections)
 
 
@@ -260,12 +265,12 @@ def _equity_figure(equity: pd.DataFrame, label: str, money: str, level: str) -> 
 
 def decision_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = None, *,
                      budget: float | None = None, criterion: str | None = None, thin: int = 4,
-                     on_step: Step = _quiet) -> Section:
+                     seed: int | None = None, on_step: Step = _quiet) -> Section:
     """Actions per segment and customer, value of information and, with a budget, the plan.
 
     Parameters
     ----------
-    fit, summary, spec, budget, criterion, thin, on_step
+    fit, summary, spec, budget, criterion, thin, seed, on_step
         As for :func:`build_report`.
 
     Raises
@@ -291,13 +296,13 @@ def decision_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None 
     name = criterion or (plan.criterion if plan is not None else "mean")
     rule = Criterion(name, plan.criterion_parameter
                      if plan is not None and name == plan.criterion else None)
+    seed = spec.sampler.seed if seed is None else seed
     value = spec.value
     money, level = value.currency, f"{value.hdi_prob:.0%} HDI"
     terms = (f"{money} of residual CLV over {value.horizon_months:g} months net of cost; "
              f"{level}; ranked by {rule.label}")
     on_step("scoring actions per draw and customer")
-    values = action_values(fit, summary, spec.actions, value=value, thin=thin,
-                           seed=spec.sampler.seed)
+    values = action_values(fit, summary, spec.actions, value=value, thin=thin, seed=seed)
     best = best_actions(values, criterion=rule)
     counts = pd.crosstab(best["segment"], best["best_action"], margins=True,
                          margins_name="total")
@@ -317,7 +322,7 @@ def decision_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None 
     tables.append(ReportTable(
         "value_of_information", f"expected value of perfect information about each action's "
         f"effect ({money})", value_of_information(fit, summary, spec.actions, value=value,
-                                                   seed=spec.sampler.seed),
+                                                   seed=seed),
         note="What learning the effect before a roll-out is worth at most: a test campaign pays "
              "only where this is well above its cost."))
     figures = []

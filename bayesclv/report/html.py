@@ -59,7 +59,8 @@ def format_number(value: object, percent: bool = False) -> str:
     return str(value)
 
 
-def write_html(pack: ReportPack, path: str | Path, *, max_rows: int = 50) -> Path:
+def write_html(pack: ReportPack, path: str | Path, *, max_rows: int = 50,
+               csv_prefix: str = "") -> Path:
     """Write ``pack`` as one HTML file.
 
     Parameters
@@ -71,6 +72,9 @@ def write_html(pack: ReportPack, path: str | Path, *, max_rows: int = 50) -> Pat
     max_rows
         Rows shown per table; longer tables say how many rows they have and where the full
         table is (the CSV file and the Excel sheet of the same name).
+    csv_prefix
+        Prefix of the CSV files' names (``write_report`` uses ``"{name}_"``), so the page
+        names the files as they are written.
 
     Returns
     -------
@@ -90,7 +94,7 @@ def write_html(pack: ReportPack, path: str | Path, *, max_rows: int = 50) -> Pat
         *(f'<li><a href="#table-{t.key}">{html.escape(t.title)}</a></li>' for t in pack.tables),
         *(f'<li><a href="#figure-{f.key}">{html.escape(f.title)}</a></li>' for f in pack.figures),
         "</ul>",
-        *(_table(t, max_rows) for t in pack.tables),
+        *(_table(t, max_rows, csv_prefix) for t in pack.tables),
         *(_figure(f) for f in pack.figures),
         "</body></html>",
     ]
@@ -98,7 +102,7 @@ def write_html(pack: ReportPack, path: str | Path, *, max_rows: int = 50) -> Pat
     return path
 
 
-def _table(table: ReportTable, max_rows: int) -> str:
+def _table(table: ReportTable, max_rows: int, csv_prefix: str) -> str:
     flat = table.flat()
     shown = flat.head(max_rows)
     header = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
@@ -109,8 +113,8 @@ def _table(table: ReportTable, max_rows: int) -> str:
         for row in shown.itertuples(index=False, name=None)
     )
     rows = (f"{len(flat):,} row{'' if len(flat) == 1 else 's'}" if len(flat) <= max_rows else
-            f"first {max_rows:,} of {len(flat):,} rows; the full table is {table.key}.csv and "
-            f"the Excel sheet {table.key}")
+            f"first {max_rows:,} of {len(flat):,} rows; the full table is "
+            f"{csv_prefix}{table.key}.csv and the Excel sheet {table.key}")
     note = f'<p class="note">{html.escape(table.note)}</p>' if table.note else ""
     return (f'<h2 id="table-{table.key}">{html.escape(table.title)}</h2>{note}'
             f'<div class="scroll"><table class="data"><thead><tr>{header}</tr></thead>'

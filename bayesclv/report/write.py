@@ -86,5 +86,6 @@ def write_report(
     if "xlsx" in formats:
         paths.append(write_excel(pack, folder / f"{name}.xlsx"))
     if "html" in formats:
-        paths.append(write_html(pack, folder / f"{name}.html", max_rows=max_html_rows))
+        paths.append(write_html(pack, folder / f"{name}.html", max_rows=max_html_rows,
+                               csv_prefix=f"{name}_"))
     return paths

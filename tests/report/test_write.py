@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from hand_packs import small_pack
 
 from bayesclv.errors import SpecError
 from bayesclv.report import write_report
@@ -17,9 +18,11 @@ def test_csv_keeps_full_precision_and_names_files_by_key(pack, tmp_path):
     assert back["customer"].tolist() == want["customer"].tolist()
 
 
-def test_all_formats_by_default(pack, tmp_path):
-    names = {p.name for p in write_report(pack, tmp_path / "new", name="shop")}
+def test_all_formats_by_default_and_the_page_names_the_files_written(tmp_path):
+    names = {p.name for p in write_report(small_pack(n_rows=60), tmp_path / "new", name="shop")}
     assert {"shop.xlsx", "shop.html", "shop_values.csv"} <= names
+    page = (tmp_path / "new" / "shop.html").read_text()
+    assert "the full table is shop_values.csv and the Excel sheet values" in page
 
 
 def test_an_unknown_format_is_named(pack, tmp_path):
