@@ -5,14 +5,40 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
+import pandas as pd
+
 from bayesclv.data.assemble import SegmentsArg, assemble
 from bayesclv.data.columns import ColumnMap
 from bayesclv.data.duckdb_engine import summarise_duckdb
 from bayesclv.data.pandas_engine import summarise_frame
-from bayesclv.data.sources import Source, identify, read_pandas
+from bayesclv.data.sources import Log, Source, identify, read_pandas
 from bayesclv.data.summary import CustomerSummary
-from bayesclv.data.validate import ENGINES, make_window
+from bayesclv.data.validate import ENGINES, Window, make_window
 from bayesclv.errors import DataError
+
+# (engine, kind of source) → why that engine does not read it and what to do instead
+UNREADABLE = {
+    ("pandas", "spark"): (
+        "engine='pandas' would collect the whole Spark DataFrame to the driver; use "
+        "engine='spark' (the default for a Spark DataFrame)"
+    ),
+    ("duckdb", "frame"): (
+        "engine='duckdb' reads files and DuckDB relations; for a DataFrame use "
+        "engine='pandas', or wrap it with duckdb.from_df(df)"
+    ),
+    ("duckdb", "spark"): (
+        "engine='duckdb' reads files and DuckDB relations; for a Spark DataFrame use "
+        "engine='spark' (the default for a Spark DataFrame)"
+    ),
+    ("spark", "frame"): (
+        "engine='spark' reads Spark DataFrames and CSV/Parquet files; for a pandas DataFrame "
+        "use engine='pandas', or make it a Spark DataFrame with spark.createDataFrame(df)"
+    ),
+    ("spark", "relation"): (
+        "engine='spark' reads Spark DataFrames and CSV/Parquet files; for a DuckDB relation "
+        "use engine='duckdb'"
+    ),
+}
 
 
 def summarise(
@@ -22,7 +48,7 @@ def summarise(
     holdout_end: object = None,
     columns: ColumnMap = ColumnMap(),  # noqa: B008 - frozen dataclass, safe as a default
     time_unit: Literal["weeks", "days"] = "weeks",
-    engine: Literal["auto", "pandas", "duckdb"] = "auto",
+    engine: Literal["auto", "pandas", "duckdb", "spark"] = "auto",
     observation_end: object = None,
     segments: SegmentsArg = None,
     segment_order: Sequence[str] | None = None,
@@ -41,9 +67,10 @@ def summarise(
 
     Parameters
     ----------
-    source : str, Path, pd.DataFrame or duckdb.DuckDBPyRelation
+    source : str, Path, pd.DataFrame, duckdb.DuckDBPyRelation or pyspark.sql.DataFrame
         The transaction log: a CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``, ``.pq``)
-        file, a DataFrame, or a DuckDB relation. One row per purchase.
+        file, a pandas DataFrame, a DuckDB relation or a Spark DataFrame. One row per
+        purchase.
     calibration_end : date-like
         Last day of the calibration period, inclusive.
     holdout_end : date-like, optional
@@ -53,9 +80,12 @@ def summarise(
         fixed per customer.
     time_unit : {"weeks", "days"}
         Unit of ``t_x``, ``T`` and ``holdout_length`` (a week is 7 days).
-    engine : {"auto", "pandas", "duckdb"}
-        ``"auto"`` uses pandas for a DataFrame and DuckDB for files and relations. Both
-        engines return identical summaries and raise the same errors.
+    engine : {"auto", "pandas", "duckdb", "spark"}
+        ``"auto"`` uses pandas for a pandas DataFrame, Spark for a Spark DataFrame and
+        DuckDB for files and relations. ``"spark"`` also reads CSV and Parquet files, with
+        the active SparkSession or, if there is none, a new local one (``local[*]``); it
+        needs the ``spark`` extra (``pip install 'bayesclv[spark]'``). All engines return
+        identical summaries and raise the same errors.
     observation_end : date-like, optional
         Last day the extract should cover. A transaction after it is an error (a sign of a
         bad extract); without it the data are taken to end at their last transaction.
@@ -66,7 +96,8 @@ def summarise(
         Order of the segments (their integer codes). Default: the categories of a
         Categorical ``segments``, else the sorted labels.
     duckdb_config : mapping, optional
-        DuckDB settings for files, e.g. ``{"threads": 4, "memory_limit": "4GB"}``.
+        DuckDB settings for files, e.g. ``{"threads": 4, "memory_limit": "4GB"}``. The
+        Spark engine runs with its session's settings.
 
     Returns
     -------
@@ -85,15 +116,30 @@ def summarise(
         raise DataError(f"engine={engine!r} is not supported; use one of {ENGINES}")
     log = identify(source)
     if engine == "auto":
-        engine = "pandas" if log.kind == "frame" else "duckdb"
+        engine = {"frame": "pandas", "spark": "spark"}.get(log.kind, "duckdb")
+    if (engine, log.kind) in UNREADABLE:
+        raise DataError(UNREADABLE[engine, log.kind])
     if engine == "pandas":
         frame = read_pandas(log, columns.required())
         raw, exclusions = summarise_frame(frame, columns, window)
-    elif log.kind == "frame":
-        raise DataError(
-            "engine='duckdb' reads files and DuckDB relations; for a DataFrame use "
-            "engine='pandas', or wrap it with duckdb.from_df(df)"
-        )
-    else:
+    elif engine == "duckdb":
         raw, exclusions = summarise_duckdb(log, columns, window, duckdb_config)
+    else:
+        raw, exclusions = _summarise_spark(log, columns, window)
     return assemble(raw, window, exclusions, segments=segments, segment_order=segment_order)
+
+
+def _summarise_spark(
+    log: Log, columns: ColumnMap, window: Window
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The Spark engine, imported only now so that PySpark stays an optional dependency."""
+    try:
+        from bayesclv.data.spark_engine import summarise_spark
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] not in ("pyspark", "py4j"):
+            raise
+        raise DataError(
+            "engine='spark' needs PySpark, which is not installed; install the spark extra: "
+            "pip install 'bayesclv[spark]'"
+        ) from exc
+    return summarise_spark(log, columns, window)

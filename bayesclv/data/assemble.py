@@ -1,8 +1,10 @@
 """Turn an engine's per-customer aggregates into a ``CustomerSummary``.
 
-Both engines return the same raw table (integer days since 1970-01-01, counts and sums);
-everything after that — units, means, segment labels and order, dtypes, sorting — happens
-here once, which is what makes the two engines' summaries identical.
+All engines (pandas, DuckDB, Spark) return the same raw table (integer days since
+1970-01-01, counts and sums); everything after that — units, means, segment labels and
+order, dtypes, sorting — happens here once, which is what makes their summaries identical.
+``raw_from_arrow`` does the part the two SQL engines share: from their per-customer Arrow
+table to that raw table.
 
 Repeat spend is derived as (calibration occasions with a positive amount) minus the first
 occasion when its amount is positive. This lets an engine aggregate occasions per customer
@@ -16,9 +18,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from bayesclv.data.columns import ColumnMap
 from bayesclv.data.summary import CustomerSummary
-from bayesclv.data.validate import Window
+from bayesclv.data.validate import Window, segment_conflict_error
 from bayesclv.errors import DataError
 
 RAW_COLUMNS = (
@@ -151,3 +156,54 @@ def categorical_segments(labels: pd.Series, order: Sequence[str] | None) -> pd.C
     # position of each present label in the order; a missing label (code −1) stays −1
     position = np.array([order.index(p) for p in present] + [-1], dtype=np.int64)
     return pd.Categorical.from_codes(position[codes], categories=pd.Index(order, dtype="str"))
+
+
+def raw_from_arrow(
+    table: pa.Table, columns: ColumnMap, window: Window, after_end: int
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """An SQL engine's per-customer aggregates (Arrow) as the raw table ``assemble`` reads.
+
+    Shared by the DuckDB and Spark engines: raise for a customer with two segment labels
+    (``seg_min`` ≠ ``seg_max``), count and drop customers whose first purchase is after the
+    calibration end (and their transactions, ``n_rows_window``), keep the raw columns.
+
+    Parameters
+    ----------
+    table
+        One row per customer: ``RAW_COLUMNS``, ``n_rows_window``, the holdout columns when
+        the window has a holdout, ``seg_min``/``seg_max`` with a segment column.
+    columns, window
+        The log's columns and the dates.
+    after_end
+        Transactions after the last day considered, counted by the engine.
+
+    Returns
+    -------
+    raw : pd.DataFrame
+        For ``assemble``.
+    exclusions : dict
+        Reason → count.
+    """
+    if columns.segment is not None:
+        conflict = pc.not_equal(table["seg_min"], table["seg_max"])
+        if pc.any(conflict).as_py():
+            bad = table.filter(conflict).sort_by("customer_id").slice(0, 1).to_pylist()[0]
+            raise segment_conflict_error(
+                columns.segment, bad["customer_id"], (bad["seg_min"], bad["seg_max"])
+            )
+    cal_day = (window.calibration_end - pd.Timestamp(0)).days
+    late = pc.greater(table["first_day"], cal_day)
+    exclusions = {
+        "transactions_after_end": after_end,
+        "customers_first_purchase_after_calibration": pc.sum(late).as_py() or 0,
+        "transactions_of_those_customers": pc.sum(
+            table["n_rows_window"].filter(late)
+        ).as_py() or 0,
+    }
+    keep = list(RAW_COLUMNS)
+    if window.holdout_end is not None:
+        keep += list(RAW_HOLDOUT_COLUMNS)
+    if columns.segment is not None:
+        table = table.rename_columns({"seg_min": "segment"})
+        keep.append("segment")
+    return table.filter(pc.invert(late)).select(keep).to_pandas(), exclusions

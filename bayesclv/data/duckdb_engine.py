@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
-import pyarrow.compute as pc
 
-from bayesclv.data.assemble import RAW_COLUMNS, RAW_HOLDOUT_COLUMNS
+from bayesclv.data.assemble import raw_from_arrow
 from bayesclv.data.columns import ColumnMap, check_columns
 from bayesclv.data.sources import Log
 from bayesclv.data.validate import (
@@ -24,7 +23,6 @@ from bayesclv.data.validate import (
     check_coverage,
     empty_log_error,
     row_fault_error,
-    segment_conflict_error,
 )
 from bayesclv.errors import DataError
 
@@ -135,30 +133,7 @@ def _summarise(
     check_coverage(window, pd.Timestamp(counts["first_day"]), pd.Timestamp(counts["last_day"]))
 
     table = runner.query(_summary_sql(typed, columns, window), what).to_arrow_table()
-    if columns.segment is not None:
-        conflict = pc.not_equal(table["seg_min"], table["seg_max"])
-        if pc.any(conflict).as_py():
-            bad = table.filter(conflict).sort_by("customer_id").slice(0, 1).to_pylist()[0]
-            raise segment_conflict_error(
-                columns.segment, bad["customer_id"], (bad["seg_min"], bad["seg_max"])
-            )
-    cal_day = (window.calibration_end - pd.Timestamp(0)).days
-    late = pc.greater(table["first_day"], cal_day)
-    exclusions = {
-        "transactions_after_end": int(counts["after_end"]),
-        "customers_first_purchase_after_calibration": pc.sum(late).as_py() or 0,
-        "transactions_of_those_customers": pc.sum(
-            table["n_rows_window"].filter(late)
-        ).as_py() or 0,
-    }
-    keep = list(RAW_COLUMNS)
-    if window.holdout_end is not None:
-        keep += list(RAW_HOLDOUT_COLUMNS)
-    if columns.segment is not None:
-        table = table.rename_columns({"seg_min": "segment"})
-        keep.append("segment")
-    raw = table.filter(pc.invert(late)).select(keep).to_pandas()
-    return raw, exclusions
+    return raw_from_arrow(table, columns, window, int(counts["after_end"]))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from bayesclv.data.validate import (
 )
 from bayesclv.errors import DataError
 
+UTC_OFFSET = r"([T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+"""A time followed by a UTC offset (``Z``, ``+09``, ``-08:00``, ``+0530``)."""
 EPOCH = np.datetime64("1970-01-01", "D")
 
 
@@ -151,9 +153,7 @@ def typed_columns(
     elif pd.api.types.is_datetime64_dtype(raw_date.dtype):
         parsed = raw_date
     elif _is_text(raw_date):
-        parsed = pd.to_datetime(
-            _text(raw_date).str.strip().where(~date_missing), format="ISO8601", errors="coerce"
-        )
+        parsed = _parse_dates(_text(raw_date).str.strip().where(~date_missing))
     else:
         raise _type_error(columns.date, raw_date.dtype, "dates or ISO 8601 date strings")
     faults["missing_date"] = date_missing
@@ -228,6 +228,23 @@ def _check_constant_segment(
     code = ids.get_loc(customer)
     seen = sorted(str(label) for label in labels.take(np.unique(seg_s[code_s == code])))
     raise segment_conflict_error(column, customer, (seen[0], seen[-1]))
+
+
+def _parse_dates(text: pd.Series) -> pd.Series:
+    """ISO 8601 strings as naive datetimes: the day as written, as DuckDB and Spark read it.
+
+    A UTC offset after the time is ignored, not converted: "1997-01-05T23:30-08:00" is
+    5 January. Offsets are stripped only when present (pandas refuses mixed offsets), so
+    the common case costs one parse.
+    """
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except ValueError:  # mixed offsets, or offsets beside naive times
+        parsed = pd.to_datetime(text.str.replace(UTC_OFFSET, r"\1", regex=True),
+                                format="ISO8601", errors="coerce")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
 
 
 def _blank(values: pd.Series, strip: bool = True) -> np.ndarray:

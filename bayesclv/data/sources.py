@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 import pandas as pd
@@ -14,11 +14,15 @@ import pyarrow.parquet as pq
 from bayesclv.data.columns import check_columns
 from bayesclv.errors import DataError
 
-SourceKind = Literal["frame", "csv", "parquet", "relation"]
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+SourceKind = Literal["frame", "csv", "parquet", "relation", "spark"]
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
-Source = str | Path | pd.DataFrame | duckdb.DuckDBPyRelation
+# a lazily evaluated alias, so that PySpark is needed only to pass a Spark DataFrame
+type Source = str | Path | pd.DataFrame | duckdb.DuckDBPyRelation | SparkDataFrame
 
 
 @dataclass(frozen=True)
@@ -27,10 +31,10 @@ class Log:
 
     Attributes
     ----------
-    kind : {"frame", "csv", "parquet", "relation"}
-        What the source is.
+    kind : {"frame", "csv", "parquet", "relation", "spark"}
+        What the source is (``"frame"`` is a pandas DataFrame, ``"spark"`` a Spark one).
     obj : object
-        The DataFrame, the ``Path`` or the DuckDB relation.
+        The DataFrame, the ``Path``, the DuckDB relation or the Spark DataFrame.
     """
 
     kind: SourceKind
@@ -50,6 +54,8 @@ def identify(source: object) -> Log:
         return Log("frame", source)
     if isinstance(source, duckdb.DuckDBPyRelation):
         return Log("relation", source)
+    if is_spark_frame(source):
+        return Log("spark", source)
     if isinstance(source, str | Path):
         path = Path(source)
         if not path.exists():
@@ -64,8 +70,16 @@ def identify(source: object) -> Log:
             f"{', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}, or pass a DataFrame or DuckDB relation"
         )
     raise DataError(
-        "source must be a CSV or Parquet path, a pandas DataFrame or a DuckDB relation, "
-        f"got {type(source).__name__}"
+        "source must be a CSV or Parquet path, a pandas DataFrame, a DuckDB relation or a "
+        f"Spark DataFrame, got {type(source).__name__}"
+    )
+
+
+def is_spark_frame(source: object) -> bool:
+    """Whether ``source`` is a Spark DataFrame (classic or Connect), without importing PySpark."""
+    return any(
+        cls.__name__ == "DataFrame" and cls.__module__.startswith("pyspark.sql.")
+        for cls in type(source).__mro__
     )
 
 

@@ -1,6 +1,6 @@
-"""Validation shared by both engines: arguments, the list of row faults, date-range checks.
+"""Validation shared by every engine: arguments, the list of row faults, date-range checks.
 
-Both engines test the same faults in the same order (``ROW_FAULTS``) and word their errors
+The engines test the same faults in the same order (``ROW_FAULTS``) and word their errors
 with the same helpers, so a bad log raises the same ``DataError`` whichever engine reads it.
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 from bayesclv.errors import DataError
 
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
-ENGINES = ("auto", "pandas", "duckdb")
+ENGINES = ("auto", "pandas", "duckdb", "spark")
 
 
 @dataclass(frozen=True)

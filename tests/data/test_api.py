@@ -11,7 +11,7 @@ from bayesclv.data import ColumnMap, cohort_segments, summarise
 from bayesclv.datasets import cdnow_path, load_cdnow
 from bayesclv.errors import DataError
 
-from .conftest import CAL_END, HOLDOUT_END
+from .conftest import CAL_END, HOLDOUT_END, assert_matches_published_39wk, with_cohort
 
 PUBLISHED = "bayesclv/datasets/cdnow_sample_summary_39wk.csv"
 
@@ -19,22 +19,11 @@ PUBLISHED = "bayesclv/datasets/cdnow_sample_summary_39wk.csv"
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 def test_sample_reproduces_published_39wk_summary(engine):
     summary = summarise(cdnow_path("sample"), calibration_end=CAL_END, engine=engine)
-    published = pd.read_csv(cdnow_path("sample").with_name("cdnow_sample_summary_39wk.csv"))
-    published.index = published["ID"].astype(str).str.zfill(4)
-    ours = summary.frame.loc[published.index]
-    assert summary.n_customers == 2357
-    np.testing.assert_array_equal(ours["x"].to_numpy(), published["x"].to_numpy())
-    # the file rounds to two decimals, so 0.005 is the largest honest difference
-    assert np.abs(ours["t_x"] - published["t_x"]).max() < 0.01
-    assert np.abs(ours["T"] - published["T"]).max() < 0.01
-    assert np.abs(ours["mean_spend"].fillna(0.0) - published["zbar"]).max() < 0.01
+    assert_matches_published_39wk(summary)
 
 
 def test_engines_identical_on_master_with_holdout_and_segment(master_log, tmp_path):
-    log = master_log.copy()
-    log["cohort"] = "1997-" + log.groupby("customer_id")["date"].transform("min").dt.month.map(
-        "{:02d}".format
-    )
+    log = with_cohort(master_log)
     path = tmp_path / "master.parquet"
     log.to_parquet(path)
     columns = ColumnMap(segment="cohort")
@@ -206,3 +195,21 @@ def test_duckdb_config_is_applied():
         duckdb_config={"threads": 1, "memory_limit": "256MB"},
     )
     assert summary.n_customers == 2357
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_utc_offsets_are_ignored_the_day_is_as_written(engine, tmp_path):
+    # mixed offsets and naive dates in one column: pandas alone would refuse to parse them
+    log = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "b"],
+        "date": ["1997-01-05T23:30-08:00", "1997-01-06T01:00+09:00", "1997-01-07 10:00Z",
+                 "1997-01-05"],
+        "amount": [1.0, 2.0, 3.0, 4.0],
+    })
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    source = log if engine == "pandas" else path
+    frame = summarise(source, calibration_end="1997-01-07", time_unit="days",
+                      engine=engine).frame
+    assert frame.loc["a", "x"] == 2 and frame.loc["a", "t_x"] == 2.0
+    assert frame.loc["a", "first_purchase"] == pd.Timestamp("1997-01-05")

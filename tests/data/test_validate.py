@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from bayesclv.data import ColumnMap, summarise
-from bayesclv.datasets import load_cdnow
 from bayesclv.errors import DataError
+
+from .conftest import master_csv_with_a_negative_amount
 
 ENGINES = ["pandas", "duckdb"]
 GOOD = [
@@ -88,12 +89,7 @@ def test_first_fault_kind_wins_in_the_same_order(tmp_path, engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_bad_row_deep_in_a_large_file_has_its_file_row_number(tmp_path, engine):
-    log = load_cdnow("master")
-    log["date"] = log["date"].dt.strftime("%Y-%m-%d")
-    log.loc[60000, "amount"] = -3.0
-    path = tmp_path / "master.csv"
-    log.to_csv(path, index=False)
-    customer = log.loc[60000, "customer_id"]
+    path, customer = master_csv_with_a_negative_amount(tmp_path)
     with pytest.raises(DataError, match=f"row 60001 \\(customer '{customer}'\\): value '-3.0'"):
         summarise(path, calibration_end="1997-09-30", engine=engine)
 
@@ -159,7 +155,7 @@ def test_observation_end_extends_coverage(tmp_path):
         (dict(holdout_end="1997-02-15"), "holdout_end 1997-02-15 must be after calibration_end"),
         (dict(holdout_end="1997-02-01"), "must be after calibration_end 1997-02-15"),
         (dict(time_unit="months"), "time_unit='months' is not supported; use one of 'days'"),
-        (dict(engine="spark"), "engine='spark' is not supported"),
+        (dict(engine="polars"), "engine='polars' is not supported"),
         (dict(calibration_end="30/09/1997x"), "calibration_end='30/09/1997x' is not a date"),
         (dict(calibration_end=None), "calibration_end=None is not a date"),
     ],

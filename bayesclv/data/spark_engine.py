@@ -1,0 +1,351 @@
+"""The Spark engine: validate and aggregate a transaction log with PySpark, on a cluster.
+
+It asks Spark the same questions as the DuckDB engine: one aggregation counts every kind of
+bad row and finds the date range, a second aggregates purchase occasions per customer. Only
+the per-customer result comes back to the driver (as Arrow); the raw log never does. When a
+check fails, one more aggregation finds the first offending row and its 1-based row number.
+
+This module imports PySpark at the top; ``summarise`` imports it only for ``engine="spark"``,
+so the rest of the package works without PySpark installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyspark
+from py4j.protocol import Py4JError, Py4JJavaError
+from pyspark.errors import PySparkException
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from bayesclv.data.assemble import raw_from_arrow
+from bayesclv.data.columns import ColumnMap, check_columns
+from bayesclv.data.sources import Log
+from bayesclv.data.validate import (
+    ROW_FAULTS,
+    RowFault,
+    Window,
+    check_coverage,
+    empty_log_error,
+    row_fault_error,
+)
+from bayesclv.errors import DataError
+
+MIN_SPARK_MAJOR = 4  # DataFrame.toArrow, the only way back to the driver used here
+# ``monotonically_increasing_id`` puts the partition index above the lower 33 bits
+PARTITION_SHIFT = 33
+# Spark's own casts take "1997" and "1997-01" as 1 January; like DuckDB, we want a whole
+# date, optionally followed by a time, and Java's "1d"/"1f" suffixes are not amounts
+DATE_TEXT = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ]|$)"
+NUMBER_TEXT = r"^[+-]?(([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))$"
+SPARK_ERRORS = (PySparkException, Py4JError)
+
+
+def spark_session() -> SparkSession:
+    """The SparkSession that reads files: the active one, else a new local session.
+
+    The new session runs on this machine with every core (``local[*]``) and Spark's
+    defaults otherwise; a session the user created before calling ``summarise`` (on a
+    cluster, say) is used as it is.
+    """
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        return session
+    return SparkSession.builder.master("local[*]").appName("bayesclv").getOrCreate()
+
+
+def summarise_spark(
+    log: Log, columns: ColumnMap, window: Window
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Aggregate a transaction log with Spark.
+
+    Parameters
+    ----------
+    log : Log
+        A Spark DataFrame (run on its own session), or a CSV or Parquet path (read with
+        :func:`spark_session`; CSV columns as text, so parsing and checks are the same as
+        in the other engines).
+    columns : ColumnMap
+        Column names.
+    window : Window
+        Dates and time unit.
+
+    Returns
+    -------
+    raw : pd.DataFrame
+        Per-customer aggregates in the layout ``assemble`` expects.
+    exclusions : dict
+        Reason → count.
+
+    Notes
+    -----
+    Row numbers in errors count rows in the order Spark holds them: partition by
+    partition, the order of ``df.collect()``. For a DataFrame read from one file that is
+    the file's order (1-based data rows, header not counted), and for one made from a
+    pandas DataFrame the frame's order; after a shuffle (join, ``groupBy``,
+    ``repartition``) it is whatever order the shuffle left.
+
+    A ``TimestampType`` date is taken as the day it shows in the session time zone
+    (``spark.sql.session.timeZone``), the zone in which Spark turned naive pandas
+    datetimes into timestamps, so their days are kept. Date strings are read as written,
+    ignoring any UTC offset, as the DuckDB engine does.
+    """
+    major = int(pyspark.__version__.split(".")[0])
+    if major < MIN_SPARK_MAJOR:
+        raise DataError(
+            f"engine='spark' needs PySpark >= {MIN_SPARK_MAJOR}.0, found {pyspark.__version__}; "
+            "pip install 'bayesclv[spark]'"
+        )
+    what = log.description
+    try:
+        source = log.obj if log.kind == "spark" else _read(spark_session(), log)
+        return _summarise(source, columns, window, what)
+    except SPARK_ERRORS as exc:
+        raise DataError(f"cannot read {what}: {_reason(exc)}") from exc
+
+
+def _read(session: SparkSession, log: Log) -> DataFrame:
+    """A CSV (every column as text) or Parquet file as a Spark DataFrame."""
+    path = str(log.obj)
+    if log.kind == "parquet":
+        try:
+            return session.read.parquet(path)
+        except PySparkException as exc:
+            if "TIMESTAMP(NANOS" not in str(exc):
+                raise
+            raise DataError(
+                f"cannot read {log.description}: Spark does not read nanosecond timestamps, "
+                "which pandas writes by default; write the file with "
+                "df.to_parquet(path, coerce_timestamps='us', allow_truncated_timestamps=True), "
+                "or use engine='duckdb'"
+            ) from exc
+    # FAILFAST: a row with too many or too few fields is an error, not silently padded;
+    # quotes are escaped by doubling, as in pandas and DuckDB
+    return session.read.csv(path, header=True, mode="FAILFAST", escape='"')
+
+
+def _reason(exc: Exception) -> str:
+    """The root message of a Spark error, without the JVM stack trace."""
+    if isinstance(exc, Py4JJavaError):
+        cause = exc.java_exception
+        while cause.getCause() is not None:
+            cause = cause.getCause()
+        return str(cause.getMessage() or cause.toString()).splitlines()[0]
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _summarise(
+    source: DataFrame, columns: ColumnMap, window: Window, what: str
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    check_columns(source.columns, columns.required(), what)
+    typed = Typed.of(source, columns, window)
+
+    checks = typed.frame.agg(
+        F.count(F.lit(1)),
+        F.min("d"),
+        F.max("d"),
+        *(F.count_if(typed.faults[f.key]) for f in ROW_FAULTS),
+        F.count_if(F.col("d") > F.lit(window.last_end.date())),
+    ).collect()[0]
+    names = ["n_rows", "first_day", "last_day", *(f.key for f in ROW_FAULTS), "after_end"]
+    counts = dict(zip(names, checks, strict=True))
+    if counts["n_rows"] == 0:
+        raise empty_log_error()
+    for fault in ROW_FAULTS:
+        if counts[fault.key]:
+            raise _first_fault(typed, fault, columns, window, int(counts[fault.key]))
+    check_coverage(window, pd.Timestamp(counts["first_day"]), pd.Timestamp(counts["last_day"]))
+
+    table = _per_customer(typed.frame, columns, window).toArrow()
+    return raw_from_arrow(table, columns, window, int(counts["after_end"]))
+
+
+@dataclass(frozen=True)
+class Typed:
+    """The log's typed columns and one condition per row fault.
+
+    ``columns`` select, from ``source``: ``c`` (customer id as text), ``d`` (the day,
+    DateType), ``a`` (the amount, double), ``s`` (segment label as text, with a segment
+    column), the raw ``raw_date`` and ``raw_amount`` for messages, and the flags that the
+    conditions in ``faults`` use.
+    """
+
+    source: DataFrame
+    columns: tuple[Column, ...]
+    faults: dict[str, Column]
+
+    @classmethod
+    def of(cls, source: DataFrame, columns: ColumnMap, window: Window) -> Typed:
+        """Type ``source``'s columns; ``DataError`` for a date or amount of the wrong type."""
+        return cls(source, tuple(_typed_columns(source, columns)), _faults(columns, window))
+
+    @property
+    def frame(self) -> DataFrame:
+        """The typed columns."""
+        return self.source.select(*self.columns)
+
+    def positioned(self) -> DataFrame:
+        """The typed columns and ``pos``, a number increasing with each row's place."""
+        return self.source.select(F.monotonically_increasing_id().alias("pos"), *self.columns)
+
+
+def _col(source: DataFrame, name: str) -> Column:
+    """Column ``name`` of ``source`` taken literally (a dot is not a struct field)."""
+    return source["`" + name.replace("`", "``") + "`"]
+
+
+def _typed_columns(source: DataFrame, columns: ColumnMap) -> list[Column]:
+    """The columns of ``Typed``, read by the same rules as the DuckDB engine's."""
+    customer = _col(source, columns.customer)
+    date = _col(source, columns.date)
+    amount = _col(source, columns.amount)
+    date_type = source.schema[columns.date].dataType
+    amount_type = source.schema[columns.amount].dataType
+
+    if isinstance(date_type, T.DateType | T.TimestampType | T.TimestampNTZType):
+        day = F.to_date(date)
+        date_missing = date.isNull()
+    elif isinstance(date_type, T.StringType):
+        text = F.trim(date)
+        date_missing = date.isNull() | (text == "")
+        day = F.to_date(F.when(text.rlike(DATE_TEXT), text.try_cast(T.TimestampNTZType())))
+    else:
+        raise DataError(
+            f"column {columns.date!r} has type {date_type.simpleString().upper()}; "
+            "expected dates or ISO 8601 date strings"
+        )
+    if isinstance(amount_type, T.NumericType):
+        value = amount.cast(T.DoubleType())
+        amount_missing = amount.isNull() | F.isnan(value)
+        amount_bad = F.lit(False)
+    elif isinstance(amount_type, T.StringType):
+        text = F.trim(amount)
+        amount_missing = amount.isNull() | (text == "")
+        value = F.when(text.rlike(NUMBER_TEXT), text.try_cast(T.DoubleType()))
+        amount_bad = value.isNull() | F.isnan(value)
+    else:
+        raise DataError(
+            f"column {columns.amount!r} has type {amount_type.simpleString().upper()}; "
+            "expected numbers"
+        )
+    typed = [
+        customer.cast(T.StringType()).alias("c"),
+        day.alias("d"),
+        value.alias("a"),
+        date_missing.alias("date_missing"),
+        amount_missing.alias("amount_missing"),
+        amount_bad.alias("amount_bad"),
+        date.alias("raw_date"),
+        amount.alias("raw_amount"),
+    ]
+    if columns.segment is not None:
+        typed.append(_col(source, columns.segment).cast(T.StringType()).alias("s"))
+    return typed
+
+
+def _faults(columns: ColumnMap, window: Window) -> dict[str, Column]:
+    """One condition over the typed columns per ``RowFault`` key."""
+    c, d, a = F.col("c"), F.col("d"), F.col("a")
+    present = ~F.col("amount_missing")
+    faults = {
+        "missing_customer": c.isNull() | (c == ""),
+        "missing_date": F.col("date_missing"),
+        "bad_date": ~F.col("date_missing") & d.isNull(),
+        "missing_amount": F.col("amount_missing"),
+        "bad_amount": present & F.col("amount_bad"),
+        "infinite_amount": present & (F.abs(a) == F.lit(float("inf"))),
+        "negative_amount": present & (a < 0),
+        "missing_segment": F.lit(False),
+        "after_observation": F.lit(False),
+    }
+    if columns.segment is not None:
+        faults["missing_segment"] = F.col("s").isNull() | (F.col("s") == "")
+    if window.observation_end is not None:
+        faults["after_observation"] = d > F.lit(window.observation_end.date())
+    return faults
+
+
+def _first_fault(
+    typed: Typed,
+    fault: RowFault,
+    columns: ColumnMap,
+    window: Window,
+    n_rows: int,
+) -> DataError:
+    """Find the first row with ``fault`` and word its error like the other engines.
+
+    ``monotonically_increasing_id`` numbers the rows of each partition from 0, with the
+    partition index above the lower 33 bits. One aggregation per partition gives its row
+    count and its first offending row (the smallest ``pos``), so the row number is the rows
+    of the earlier partitions plus the place within its own partition; the log is never
+    moved into one partition to be numbered.
+    """
+    raw_value = {"customer": "c", "date": "raw_date", "amount": "raw_amount",
+                 "segment": "s"}[fault.role]
+    if fault.key == "after_observation":
+        raw_value = "d"
+    customer = F.when(typed.faults["missing_customer"], F.lit(None)).otherwise(F.col("c"))
+    first = F.when(
+        typed.faults[fault.key],
+        F.struct(F.col("pos"), customer.alias("customer"), F.col(raw_value).alias("value")),
+    )
+    parts = (
+        typed.positioned()
+        .groupBy(F.shiftright("pos", PARTITION_SHIFT).alias("part"))
+        .agg(F.count(F.lit(1)).alias("n"), F.min(first).alias("first"))
+        .collect()
+    )
+    before = 0
+    for part in sorted(parts, key=lambda p: p["part"]):
+        if part["first"] is None:
+            before += part["n"]
+            continue
+        pos, customer_id, value = part["first"]
+        row = before + pos - (part["part"] << PARTITION_SHIFT) + 1
+        return row_fault_error(
+            fault, getattr(columns, fault.role), row, customer_id, value, n_rows,
+            window.observation_end,
+        )
+    raise AssertionError(f"{n_rows} rows with fault {fault.key!r} counted but none found")
+
+
+def _per_customer(typed: DataFrame, columns: ColumnMap, window: Window) -> DataFrame:
+    """Occasions per (customer, day), then one aggregation per customer."""
+    cal = F.lit(window.calibration_end.date())
+    last = F.lit(window.last_end.date())
+    segment = columns.segment is not None
+    # the segment joins the occasion key: a customer whose label changes within a day gets
+    # two occasion rows, and the min/max per customer below flags the conflict either way
+    keys = ["c", "d", "s"] if segment else ["c", "d"]
+    # hashing rows by customer once lets both aggregations below run without a second
+    # shuffle (measured 15-25 % faster on CDNOW master than shuffling by (c, d) and then c)
+    occasions = (
+        typed.repartition("c")
+        .groupBy(*keys)
+        .agg(F.sum("a").alias("a"), F.count(F.lit(1)).alias("n"))
+    )
+    d, a = F.col("d"), F.col("a")
+    in_cal = d <= cal
+    positive = in_cal & (a > 0)
+    aggregates = [
+        F.unix_date(F.min(d)).cast(T.LongType()).alias("first_day"),
+        F.unix_date(F.max(F.when(in_cal, d))).cast(T.LongType()).alias("last_day"),
+        F.count_if(in_cal).alias("n_occ"),
+        F.count_if(positive).alias("n_positive"),
+        F.coalesce(F.sum(F.when(positive, a)), F.lit(0.0)).alias("positive_sum"),
+        F.min_by(a, d).alias("first_amount"),
+        F.coalesce(F.sum(F.when(d <= last, F.col("n"))), F.lit(0)).cast(T.LongType())
+        .alias("n_rows_window"),
+    ]
+    if window.holdout_end is not None:
+        in_holdout = (d > cal) & (d <= last)
+        aggregates += [
+            F.count_if(in_holdout).alias("x_holdout"),
+            F.coalesce(F.sum(F.when(in_holdout, a)), F.lit(0.0)).alias("spend_holdout"),
+        ]
+    if segment:
+        aggregates += [F.min("s").alias("seg_min"), F.max("s").alias("seg_max")]
+    return occasions.groupBy(F.col("c").alias("customer_id")).agg(*aggregates)
