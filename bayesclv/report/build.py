@@ -20,6 +20,7 @@ from datetime import datetime
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from bayesclv import __version__
 from bayesclv.actions import BudgetSpec
@@ -254,6 +255,7 @@ def _equity_figure(equity: pd.DataFrame, label: str, money: str, level: str) -> 
     axes.set_yticks(list(positions), [str(s) for s in segments.index])
     axes.invert_yaxis()
     axes.set_xlabel(f"customer equity ({money}), {level}")
+    axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     if PORTFOLIO in equity.index:
         row = equity.loc[PORTFOLIO]
         axes.set_title(f"portfolio: {row['clv_mean']:,.0f} {money} "
