@@ -17,6 +17,8 @@ from bayesclv.data.assemble import raw_from_arrow
 from bayesclv.data.columns import ColumnMap, check_columns
 from bayesclv.data.sources import Log
 from bayesclv.data.validate import (
+    DATE_TEXT,
+    NUMBER_TEXT,
     ROW_FAULTS,
     RowFault,
     Window,
@@ -153,7 +155,9 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str]) -> Typed:
         day = f"CAST({date} AS DATE)"
         date_missing = f"{date} IS NULL"
     elif date_type == "VARCHAR":
-        day = f"CAST(TRY_CAST(trim({date}) AS TIMESTAMP) AS DATE)"
+        text = f"trim({date})"
+        shaped = f"CASE WHEN regexp_matches({text}, '{DATE_TEXT}') THEN {text} END"
+        day = f"CAST(TRY_CAST({shaped} AS TIMESTAMP) AS DATE)"
         date_missing = f"({date} IS NULL OR trim({date}) = '')"
     else:
         raise DataError(
@@ -164,7 +168,9 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str]) -> Typed:
         amount_missing = f"({amount} IS NULL OR isnan({value}))"
         amount_bad = "false"
     elif amount_type == "VARCHAR":
-        value = f"TRY_CAST(trim({amount}) AS DOUBLE)"
+        text = f"trim({amount})"
+        shaped = f"CASE WHEN regexp_matches({text}, '{NUMBER_TEXT}') THEN {text} END"
+        value = f"TRY_CAST({shaped} AS DOUBLE)"
         amount_missing = f"({amount} IS NULL OR trim({amount}) = '')"
         amount_bad = "(a IS NULL OR isnan(a))"
     else:

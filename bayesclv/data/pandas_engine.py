@@ -13,6 +13,8 @@ import pandas as pd
 from bayesclv.data.assemble import RAW_COLUMNS
 from bayesclv.data.columns import ColumnMap
 from bayesclv.data.validate import (
+    DATE_TEXT,
+    NUMBER_TEXT,
     ROW_FAULTS,
     Window,
     check_coverage,
@@ -153,7 +155,8 @@ def typed_columns(
     elif pd.api.types.is_datetime64_dtype(raw_date.dtype):
         parsed = raw_date
     elif _is_text(raw_date):
-        parsed = _parse_dates(_text(raw_date).str.strip().where(~date_missing))
+        text = _text(raw_date).str.strip()
+        parsed = _parse_dates(text.where(~date_missing & _matches(text, DATE_TEXT)))
     else:
         raise _type_error(columns.date, raw_date.dtype, "dates or ISO 8601 date strings")
     faults["missing_date"] = date_missing
@@ -167,8 +170,9 @@ def typed_columns(
     if pd.api.types.is_numeric_dtype(raw_amount.dtype):
         amount = raw_amount.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
+        text = _text(raw_amount).str.strip()
         amount = pd.to_numeric(
-            _text(raw_amount).str.strip().where(~amount_missing), errors="coerce"
+            text.where(~amount_missing & _matches(text, NUMBER_TEXT)), errors="coerce"
         ).to_numpy(dtype=np.float64, na_value=np.nan)
     faults["missing_amount"] = amount_missing
     faults["bad_amount"] = ~amount_missing & np.isnan(amount)
@@ -259,6 +263,11 @@ def _blank(values: pd.Series, strip: bool = True) -> np.ndarray:
 def _is_text(values: pd.Series) -> bool:
     """Whether a column holds strings (``str`` dtype or Python objects)."""
     return pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+
+
+def _matches(text: pd.Series, pattern: str) -> np.ndarray:
+    """Which strings match ``pattern`` (missing ones do not)."""
+    return text.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
 
 
 def _text(values: pd.Series) -> pd.Series:

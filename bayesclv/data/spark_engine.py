@@ -25,6 +25,8 @@ from bayesclv.data.assemble import raw_from_arrow
 from bayesclv.data.columns import ColumnMap, check_columns
 from bayesclv.data.sources import Log
 from bayesclv.data.validate import (
+    DATE_TEXT,
+    NUMBER_TEXT,
     ROW_FAULTS,
     RowFault,
     Window,
@@ -37,10 +39,6 @@ from bayesclv.errors import DataError
 MIN_SPARK_MAJOR = 4  # DataFrame.toArrow, the only way back to the driver used here
 # ``monotonically_increasing_id`` puts the partition index above the lower 33 bits
 PARTITION_SHIFT = 33
-# Spark's own casts take "1997" and "1997-01" as 1 January; like DuckDB, we want a whole
-# date, optionally followed by a time, and Java's "1d"/"1f" suffixes are not amounts
-DATE_TEXT = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ]|$)"
-NUMBER_TEXT = r"^[+-]?(([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))$"
 SPARK_ERRORS = (PySparkException, Py4JError)
 
 

@@ -15,6 +15,13 @@ from bayesclv.errors import DataError
 
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
 ENGINES = ("auto", "pandas", "duckdb", "spark")
+DATE_TEXT = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[T ]|$)"
+"""What a date string must start with, in every engine: a whole ISO 8601 date, optionally
+followed by a time ("1997", "1997-01", "19970105" and "1997/01/05" are bad dates)."""
+NUMBER_TEXT = r"^[+-]?(?:(?:[0-9]+[.]?[0-9]*|[.][0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))$"
+"""What an amount string must be, in every engine: a decimal number, optionally with an
+exponent, or inf/nan (which are then faults of their own); "1_000", "12,50" and "0x10" are
+bad amounts."""
 
 
 @dataclass(frozen=True)

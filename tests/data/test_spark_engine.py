@@ -164,7 +164,7 @@ def test_late_customers_and_late_transactions_are_counted(spark):
     }
 
 
-def test_text_values_parse_as_in_duckdb(spark, tmp_path):
+def test_text_values_parse_alike_in_every_engine(spark, tmp_path):
     dates = ["1997-01-05", " 1997-1-6 ", "1997-01-07 10:00", "1997-01-08T23:30:00-08:00",
              "1997-01-09T23:30:00Z", "1997-01-10 10:00:00.123456789"]
     amounts = ["1", " 2.5 ", "1e1", "+3", ".5", "0", "-0", "4."]
@@ -172,22 +172,24 @@ def test_text_values_parse_as_in_duckdb(spark, tmp_path):
             for i, (day, amount) in enumerate(zip(dates * 2, amounts * 2, strict=False))]
     path = write_log(tmp_path, rows)
     kwargs = dict(calibration_end="1997-01-10")
-    assert_same_summary(summarise(path, engine="spark", **kwargs),
-                        summarise(path, engine="duckdb", **kwargs))
+    by_duckdb = summarise(path, engine="duckdb", **kwargs)
+    assert_same_summary(summarise(path, engine="spark", **kwargs), by_duckdb)
+    assert_same_summary(summarise(path, engine="pandas", **kwargs), by_duckdb)
+
+
+def engine_error(engine, source, **kwargs):
+    kwargs.setdefault("calibration_end", "1997-02-15")
+    with pytest.raises(DataError) as info:
+        summarise(source, engine=engine, **kwargs)
+    return str(info.value)
 
 
 def duckdb_error(source, **kwargs):
-    kwargs.setdefault("calibration_end", "1997-02-15")
-    with pytest.raises(DataError) as info:
-        summarise(source, engine="duckdb", **kwargs)
-    return str(info.value)
+    return engine_error("duckdb", source, **kwargs)
 
 
 def spark_error(source, **kwargs):
-    kwargs.setdefault("calibration_end", "1997-02-15")
-    with pytest.raises(DataError) as info:
-        summarise(source, engine="spark", **kwargs)
-    return str(info.value)
+    return engine_error("spark", source, **kwargs)
 
 
 SEGMENT_HEADER = ("customer_id", "date", "amount", "channel")
@@ -196,6 +198,11 @@ BAD_CSV_LOGS = {
     "impossible date": (with_row(2, ("0003", "1997-13-01", "1.00")), None, {}),
     "not a date": (with_row(2, ("0003", "yesterday", "1.00")), None, {}),
     "year only": (with_row(2, ("0003", "1997", "1.00")), None, {}),
+    "year and month": (with_row(2, ("0003", "1997-01", "1.00")), None, {}),
+    "compact date": (with_row(2, ("0003", "19970105", "1.00")), None, {}),
+    "slashed date": (with_row(2, ("0003", "1997/01/05", "1.00")), None, {}),
+    "underscored amount": (with_row(2, ("0003", "1997-01-05", "1_000")), None, {}),
+    "hexadecimal amount": (with_row(2, ("0003", "1997-01-05", "0x10")), None, {}),
     "missing date": (with_row(2, ("0003", None, "1.00")), None, {}),
     "blank date": (with_row(2, ("0003", "  ", "1.00")), None, {}),
     "missing customer": (with_row(2, (None, "1997-01-05", "1.00")), None, {}),
@@ -238,10 +245,12 @@ BAD_CSV_LOGS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_CSV_LOGS))
-def test_bad_csv_log_gives_the_duckdb_error(spark, tmp_path, case):
+def test_bad_csv_log_gives_the_same_error_in_every_engine(spark, tmp_path, case):
     rows, header, kwargs = BAD_CSV_LOGS[case]
     path = write_log(tmp_path, rows, **({"header": header} if header else {}))
-    assert spark_error(path, **kwargs) == duckdb_error(path, **kwargs)
+    expected = duckdb_error(path, **kwargs)
+    assert spark_error(path, **kwargs) == expected
+    assert engine_error("pandas", path, **kwargs) == expected
     # the same log as a Spark DataFrame and as a DuckDB relation, every column text
     frame = spark.read.csv(str(path), header=True)
     relation = duckdb.connect().read_csv(str(path), all_varchar=True)
