@@ -19,6 +19,7 @@ import xarray as xr
 from bayesclv.actions import BASELINE
 from bayesclv.budget.allocate import Allocation
 from bayesclv.clv.tables import SAMPLE_DIMS, resolve_hdi_prob, summarise_draws
+from bayesclv.clv.totals import ordered_segments
 from bayesclv.errors import DataError
 
 __all__ = ["CampaignOutcome", "simulate_campaign"]
@@ -117,7 +118,8 @@ def simulate_campaign(action_values: xr.Dataset, allocation: Allocation, *,
                      "criterion": allocation.criterion, "method": allocation.method}
     segments = values["segment"].values.astype(str)
     by_segment = _breakdown(gathered, targeted["segment"].to_numpy(dtype=str),
-                            list(dict.fromkeys(segments)), targeted["cost"].to_numpy(),
+                            ordered_segments(segments, action_values.attrs.get("segments")),
+                            targeted["cost"].to_numpy(),
                             None, coords, prob, "segment")
     by_action = _breakdown(gathered, targeted["action"].to_numpy(dtype=str),
                            list(values["action"].values.astype(str)),

@@ -62,7 +62,7 @@ def label_block(post: PosteriorDraws, chunk: CustomerInputs, block: dict[str, np
         name: post.unstack(values, ("customer",), coords).assign_attrs(description=VARIABLES[name])
         for name, values in block.items()
     }
-    return xr.Dataset(data, attrs=settings.attrs())
+    return xr.Dataset(data, attrs={**settings.attrs(), "segments": list(post.segments)})
 
 
 def clv_draws(

@@ -16,12 +16,22 @@ import xarray as xr
 from bayesclv.clv.tables import resolve_hdi_prob, summarise_draws
 from bayesclv.errors import DataError
 
-__all__ = ["PORTFOLIO", "customer_equity", "segment_totals", "totals_table"]
+__all__ = ["PORTFOLIO", "customer_equity", "ordered_segments", "segment_totals", "totals_table"]
 
 PORTFOLIO = "portfolio"
 """Label of the all-customers total on the ``segment`` dim of totals."""
 
 ADDITIVE = ("expected_purchases", "discounted_purchases", "clv", "value_at_risk")
+
+
+def ordered_segments(segment: np.ndarray, order: Sequence[str] | None) -> list[str]:
+    """The segment labels present in ``segment``, in the fit's recorded ``order``.
+
+    Labels not in ``order`` (none, for draws of a fit) follow in order of appearance.
+    """
+    present = dict.fromkeys(segment.tolist())
+    known = [label for label in (order or ()) if label in present]
+    return known + [label for label in present if label not in set(known)]
 
 
 def segment_totals(draws: xr.Dataset, variables: Sequence[str] | None = None) -> xr.Dataset:
@@ -45,7 +55,7 @@ def segment_totals(draws: xr.Dataset, variables: Sequence[str] | None = None) ->
     names = list(variables) if variables is not None else [
         name for name in ADDITIVE if name in draws.data_vars]
     segment = draws["segment"].values.astype(str)
-    labels = list(dict.fromkeys(segment))
+    labels = ordered_segments(segment, draws.attrs.get("segments"))
     if PORTFOLIO in labels:
         raise DataError(f"a segment is named {PORTFOLIO!r}, which labels the all-customer total")
     masks = [segment == label for label in labels]

@@ -26,7 +26,7 @@ import pandas as pd
 from bayesclv.actions import Action
 from bayesclv.clv.inputs import customer_inputs, posterior_draws
 from bayesclv.clv.settings import Convention, value_settings
-from bayesclv.clv.totals import PORTFOLIO
+from bayesclv.clv.totals import PORTFOLIO, ordered_segments
 from bayesclv.data import CustomerSummary
 from bayesclv.decision.values import (
     ActionFactors,
@@ -106,7 +106,8 @@ def value_of_information(
         now = np.maximum(alternative, conditional.mean(axis=0))
         informed = np.maximum(alternative[None, :], conditional).mean(axis=0)
         gain = np.where(eligible[:, k], informed - now, 0.0)
-        frames.append(_by_segment(action.name, segment, eligible[:, k], now, gain))
+        frames.append(_by_segment(action.name, ordered_segments(segment, post.segments), segment,
+                                  eligible[:, k], now, gain))
     table = pd.concat(frames)
     table.attrs = {**values.attrs, "n_effect_draws": n_effect_draws, "posterior_samples":
                    post.n_samples, "criterion": "mean (risk-neutral)"}
@@ -126,9 +127,8 @@ def _conditional_means(scorer: CustomerScorer, action: Action, segments: Sequenc
     return out
 
 
-def _by_segment(action: str, segment: np.ndarray, eligible: np.ndarray, now: np.ndarray,
-                gain: np.ndarray) -> pd.DataFrame:
-    labels = list(dict.fromkeys(segment))
+def _by_segment(action: str, labels: list[str], segment: np.ndarray, eligible: np.ndarray,
+                now: np.ndarray, gain: np.ndarray) -> pd.DataFrame:
     rows = []
     for label, mask in [(s, segment == s) for s in labels] + [
             (PORTFOLIO, np.ones(segment.size, dtype=bool))]:

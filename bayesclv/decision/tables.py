@@ -21,7 +21,7 @@ import xarray as xr
 
 from bayesclv.actions import BASELINE
 from bayesclv.clv.tables import hdi_label, resolve_hdi_prob, summarise_draws
-from bayesclv.clv.totals import PORTFOLIO
+from bayesclv.clv.totals import PORTFOLIO, ordered_segments
 from bayesclv.decision import criteria
 from bayesclv.decision.criteria import Criterion, score
 
@@ -140,7 +140,7 @@ def segment_decisions(values: xr.Dataset, *, criterion: Criterion | str | None =
     value = values["incremental_value"].fillna(0.0)
     eligible = values["eligible"]
     segment = values["segment"].values.astype(str)
-    labels = list(dict.fromkeys(segment))
+    labels = ordered_segments(segment, values.attrs.get("segments"))
     groups = [(label, segment == label) for label in labels] + [
         (PORTFOLIO, np.ones(segment.size, dtype=bool))]
     best = best_actions(values, criterion=rule, hdi_prob=prob)

@@ -285,6 +285,6 @@ def _label(post: PosteriorDraws, inputs: CustomerInputs, settings: ValueSettings
                         "reactivation probability"),
     }
     return xr.Dataset(data, attrs={
-        **settings.attrs(), "seed": seed,
+        **settings.attrs(), "seed": seed, "segments": list(post.segments),
         "value_kind": "incremental residual CLV: under the action - baseline - cost",
     })

@@ -102,3 +102,9 @@ def test_allocation_from_other_values_is_refused(make_values):
     plan = allocate(make_values(30, seed=1), 50.0)
     with pytest.raises(DataError, match="not in the action values"):
         simulate_campaign(make_values(20, seed=1), plan)
+
+
+def test_segments_are_reported_in_the_fits_order(tiny):
+    tiny.attrs["segments"] = ["s", "n"]  # as action_values records the fit's order
+    outcome = simulate_campaign(tiny, allocate(tiny, 100.0))
+    assert list(outcome.by_segment.index) == ["s", "n"]  # customers list n first

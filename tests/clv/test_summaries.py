@@ -135,3 +135,19 @@ def test_chunked_scoring_equals_in_memory(cdnow, spec_factory, fit_factory, tmp_
     frame = stored.read().to_pandas().set_index("customer").loc[scores.table.index]
     np.testing.assert_allclose(frame["clv_mean"], scores.table["clv_mean"], rtol=1e-12)
     np.testing.assert_allclose(totals["clv"], scores.totals["clv"], rtol=1e-10)
+
+
+def test_totals_follow_the_fits_segment_order_not_the_customers(spec_factory, fit_factory):
+    from bayesclv.clv import clv_draws, customer_equity
+    from bayesclv.clv.totals import ordered_segments
+    from bayesclv.data import CustomerSummary
+
+    frame = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "segment": ["z", "m", "z", "a"],
+                          "x": [1, 0, 2, 0], "t_x": [3.0, 0.0, 5.0, 0.0],
+                          "T": [10.0, 8.0, 9.0, 7.0], "mean_spend": [20.0, None, 30.0, None]})
+    summary = CustomerSummary.from_frame(frame, customer="customer_id", segment="segment",
+                                         segment_order=["m", "z", "a"])
+    fit = fit_factory(spec_factory(), segments=("m", "z", "a"), draws=10)
+    equity = customer_equity(clv_draws(fit, summary))
+    assert list(equity.index) == ["m", "z", "a", "portfolio"]  # not z, m, a (appearance)
+    assert ordered_segments(np.array(["z", "q", "m"]), ["m", "z"]) == ["m", "z", "q"]
