@@ -14,7 +14,7 @@ Every money column is in the spec's currency; every interval is an HDI at the sp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -40,6 +40,7 @@ from bayesclv.errors import SpecError
 from bayesclv.models import Fit
 from bayesclv.report.pack import ReportFigure, ReportPack, ReportTable
 from bayesclv.spec import ModelSpec
+from bayesclv.validate.convergence import Convergence
 
 __all__ = ["Section", "build_report", "decision_section", "pack_sections", "value_section"]
 
@@ -115,17 +116,18 @@ def build_report(
 def pack_sections(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
                   sections: Sequence[Section]) -> ReportPack:
     """A pack of ``sections`` (in order) with the fit's facts and warnings."""
+    convergence = fit.convergence()
     return ReportPack(
         title=f"{spec.name}: {' and '.join(section.name for section in sections)}",
-        facts=report_facts(fit, summary, spec),
+        facts=report_facts(fit, summary, spec, convergence),
         tables=tuple(t for section in sections for t in section.tables),
         figures=tuple(f for section in sections for f in section.figures),
-        warnings=fit_warnings(fit),
+        warnings=fit_warnings(convergence, fit.method),
     )
 
 
-def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec) -> tuple[tuple[str, str],
-                                                                              ...]:
+def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
+                 convergence: Mapping[str, Convergence]) -> tuple[tuple[str, str], ...]:
     """What the numbers are: model, data window, value settings, intervals, convergence."""
     value = spec.value
     sizes = fit.parameters().sizes
@@ -152,12 +154,12 @@ def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec) -> tuple[t
         ("intervals", f"{value.hdi_prob:.0%} highest-density intervals (HDI) of the posterior; "
                       "totals use the HDI of per-draw sums"),
     ]
-    for part, convergence in fit.convergence().items():
-        table = convergence.table
+    for part, diagnosis in convergence.items():
+        table = diagnosis.table
         facts.append((f"convergence ({part})",
-                      f"{'converged' if convergence.ok else 'NOT CONVERGED'}: max R-hat "
+                      f"{'converged' if diagnosis.ok else 'NOT CONVERGED'}: max R-hat "
                       f"{table['r_hat'].max():.3f}, min bulk ESS {table['ess_bulk'].min():.0f}, "
-                      f"{convergence.divergences} divergences"))
+                      f"{diagnosis.divergences} divergences"))
     excluded = {k: v for k, v in summary.exclusions.items() if v}
     facts.append(("excluded from the data",
                   "; ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in excluded.items())
@@ -166,14 +168,17 @@ def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec) -> tuple[t
     return tuple(facts)
 
 
-def fit_warnings(fit: Fit) -> tuple[str, ...]:
-    """Problems a reader must see before any number: failed diagnostics, a point estimate."""
+def fit_warnings(convergence: Mapping[str, Convergence], method: str) -> tuple[str, ...]:
+    """Problems a reader must see before any number: failed diagnostics, a point estimate.
+
+    ``convergence`` is :meth:`Fit.convergence`'s result, ``method`` the fit's method.
+    """
     warnings = [
         f"The {part} model did NOT converge: {'; '.join(c.problems)}. Do not base decisions "
         "on these numbers; refit with more tuning and draws or a higher target_accept."
-        for part, c in fit.convergence().items() if not c.ok
+        for part, c in convergence.items() if not c.ok
     ]
-    if fit.method == "map":
+    if method == "map":
         warnings.append("This is a MAP fit: one point, no parameter uncertainty. Intervals "
                         "collapse to the point; use NUTS for numbers with error bars.")
     return tuple(warnings)
@@ -196,13 +201,14 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
     on_step("scoring customers")
     draws = clv_draws(fit, summary, value=value)
     label = hdi_label(value.hdi_prob)
+    equity = customer_equity(draws)
     tables = [
         ReportTable("parameters", f"posterior parameters per segment ({level}; α, β per "
                     f"{fit.time_unit[:-1]}, γ in {money})", fit.summary(value.hdi_prob),
                     note="r_hat and ess_bulk: convergence diagnostics (R-hat ≤ 1.01 and bulk "
                          "ESS ≥ 400 are the usual thresholds)."),
         ReportTable("customer_equity", f"customer equity per segment: {terms}",
-                    customer_equity(draws),
+                    equity,
                     note="clv: discounted margin of future purchases. value_at_risk: "
                          "(1 − P(alive)) × value if alive. Totals are HDIs of per-draw sums, "
                          "not sums of customers' intervals."),
@@ -237,7 +243,6 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
             note=f"coverage: share of customers inside their central {value.hdi_prob:.0%} "
                  "predictive interval (should be close to it). total_low/high: interval of the "
                  "segment's total holdout purchases."))
-    equity = tables[1].frame
     figure = _equity_figure(equity, label, money, level)
     return Section("customer lifetime value", tuple(tables), (ReportFigure(
         "equity_by_segment", f"customer equity per segment with its {level} ({money})", figure,

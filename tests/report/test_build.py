@@ -2,7 +2,6 @@
 
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -80,8 +79,6 @@ def test_the_hdi_level_follows_the_spec(spec, cdnow, fit_factory):
 def test_unconverged_and_map_fits_warn_before_any_number():
     table = pd.DataFrame({"r_hat": [1.2], "ess_bulk": [50.0]})
     bad = Convergence(table, divergences=3, bfmi=(0.9,), problems=("R-hat above 1.01: log_r",))
-    stub = SimpleNamespace(convergence=lambda: {"frequency": bad}, method="nuts")
-    (warning,) = fit_warnings(stub)
+    (warning,) = fit_warnings({"frequency": bad}, "nuts")
     assert "frequency model did NOT converge: R-hat above 1.01: log_r" in warning
-    point = SimpleNamespace(convergence=dict, method="map")
-    assert "MAP fit" in fit_warnings(point)[0]
+    assert "MAP fit" in fit_warnings({}, "map")[0]
