@@ -121,10 +121,10 @@ def _summarise(
     rel = runner.relation
     check_columns(rel.columns, columns.required(), log.description)
     types = {name: str(kind).upper() for name, kind in zip(rel.columns, rel.types, strict=True)}
-    typed = _typed_sql(columns, types)
+    typed = _typed_sql(columns, types, window)
     what = log.description
 
-    checks = runner.query(_checks_sql(typed, columns, window), what).fetchall()[0]
+    checks = runner.query(_checks_sql(typed, window), what).fetchall()[0]
     names = ["n_rows", "first_day", "last_day", *(f.key for f in ROW_FAULTS), "after_end"]
     counts = dict(zip(names, checks, strict=True))
     if counts["n_rows"] == 0:
@@ -146,7 +146,7 @@ class Typed:
     faults: dict[str, str]
 
 
-def _typed_sql(columns: ColumnMap, types: dict[str, str]) -> Typed:
+def _typed_sql(columns: ColumnMap, types: dict[str, str], window: Window) -> Typed:
     """The ``typed`` CTE (c, d, a[, s], raw columns) and one SQL condition per row fault."""
     cust, date, amount = quote(columns.customer), quote(columns.date), quote(columns.amount)
     date_type = types[columns.date]
@@ -193,6 +193,8 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str]) -> Typed:
         "missing_segment": "false",
         "after_observation": "false",
     }
+    if window.observation_end is not None:
+        faults["after_observation"] = f"(d > {literal(window.observation_end)})"
     if columns.segment is not None:
         seg = quote(columns.segment)
         parts.append(f"CAST({seg} AS VARCHAR) AS s")
@@ -203,11 +205,8 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str]) -> Typed:
     return Typed(select=", ".join(parts), faults=faults)
 
 
-def _checks_sql(typed: Typed, columns: ColumnMap, window: Window) -> str:
-    faults = dict(typed.faults)
-    if window.observation_end is not None:
-        faults["after_observation"] = f"(d > {literal(window.observation_end)})"
-    counts = ", ".join(f"count_if({faults[f.key]}) AS {f.key}" for f in ROW_FAULTS)
+def _checks_sql(typed: Typed, window: Window) -> str:
+    counts = ", ".join(f"count_if({typed.faults[f.key]}) AS {f.key}" for f in ROW_FAULTS)
     return (
         f"WITH typed AS (SELECT {typed.select} FROM src) "
         f"SELECT count(*) AS n_rows, min(d), max(d), {counts}, "
@@ -226,8 +225,6 @@ def _first_fault(
 ) -> DataError:
     """Fetch the first row with ``fault`` and word its error like the pandas engine."""
     condition = typed.faults[fault.key]
-    if fault.key == "after_observation":
-        condition = f"(d > {literal(window.observation_end)})"
     raw_value = {"customer": "raw_customer", "date": "raw_date", "amount": "raw_amount",
                  "segment": "raw_segment"}[fault.role]
     if fault.key == "after_observation":

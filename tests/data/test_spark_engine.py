@@ -26,7 +26,7 @@ from .conftest import (
     master_csv_with_a_negative_amount,
     with_cohort,
 )
-from .test_validate import GOOD, with_row, write_log
+from .test_validate import GOOD, typed_frame, with_row, write_log
 
 # PySpark warns that its pandas conversions do not fully support pandas 3. The engine does
 # not use them (results come back with DataFrame.toArrow); these tests do, to make Spark
@@ -257,16 +257,6 @@ def test_bad_csv_log_gives_the_same_error_in_every_engine(spark, tmp_path, case)
     assert spark_error(frame, **kwargs) == duckdb_error(relation, **kwargs)
 
 
-def _typed_frame():
-    return pd.DataFrame(
-        {
-            "customer_id": ["1", "1", "2"],
-            "date": pd.to_datetime(["1997-01-01", "1997-02-01", "1997-01-05"]),
-            "amount": [1.0, 2.0, 3.0],
-        }
-    )
-
-
 # as test_validate.test_typed_parquet_and_frame_sources
 TYPED_CHANGES = {
     "NaN amount": dict(amount=[1.0, np.nan, 3.0]),
@@ -282,7 +272,7 @@ TYPED_CHANGES = {
 
 @pytest.mark.parametrize("case", list(TYPED_CHANGES))
 def test_typed_sources_give_the_duckdb_error(spark, tmp_path, case):
-    frame = _typed_frame().assign(**TYPED_CHANGES[case])
+    frame = typed_frame().assign(**TYPED_CHANGES[case])
     path = tmp_path / "log.parquet"
     frame.to_parquet(path, coerce_timestamps="us")
     kwargs = dict(calibration_end="1997-01-31")

@@ -195,7 +195,7 @@ def test_missing_segment_label(tmp_path, engine):
         run(path, engine, columns=ColumnMap(segment="channel"))
 
 
-def _typed_frame():
+def typed_frame():
     return pd.DataFrame(
         {
             "customer_id": ["1", "1", "2"],
@@ -221,7 +221,7 @@ def _typed_frame():
     ],
 )
 def test_typed_parquet_and_frame_sources(tmp_path, engine, change, expected):
-    frame = _typed_frame().assign(**change)
+    frame = typed_frame().assign(**change)
     path = tmp_path / "log.parquet"
     frame.to_parquet(path)
     with pytest.raises(DataError) as info:
@@ -243,7 +243,7 @@ def test_sources_that_cannot_be_read(tmp_path):
     with pytest.raises(DataError, match="source must be"):
         summarise([1, 2], calibration_end="1997-01-31")
     with pytest.raises(DataError, match="engine='duckdb' reads files"):
-        summarise(_typed_frame(), calibration_end="1997-01-31", engine="duckdb")
+        summarise(typed_frame(), calibration_end="1997-01-31", engine="duckdb")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
