@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,9 @@ import xarray as xr
 
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
+from bayesclv.models.centring import choose_centring
 from bayesclv.models.frequency import FAMILIES, FrequencyFamily, build_frequency_model
+from bayesclv.models.hierarchy import Centring
 from bayesclv.models.sampling import find_map, sample_nuts
 from bayesclv.models.spend import NATURAL as SPEND_NATURAL
 from bayesclv.models.spend import UNCONSTRAINED as SPEND_UNCONSTRAINED
@@ -50,7 +53,9 @@ class Fit:
     frequency
         DataTree of the frequency/dropout model: ``posterior`` (sampled unconstrained
         parameters and the natural ones of dim ``segment``), ``sample_stats`` (NUTS only),
-        ``constant_data`` and ``observed_data`` (the compressed rows).
+        ``constant_data`` and ``observed_data`` (the compressed rows), and for NUTS fits of
+        several segments ``centring`` (λ per parameter and segment: how the sampled
+        ``{name}_z`` map to the parameters, :mod:`bayesclv.models.hierarchy`).
     spend
         DataTree of the Gamma-Gamma model, or None when the spec has ``spend = false``.
     """
@@ -202,11 +207,23 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
         R-hat, ESS, divergences or E-BFMI fail their thresholds.
     """
     family = FAMILIES[spec.family]
-    frequency = _run(build_frequency_model(family, summary, spec.priors), spec, progress)
+    frequency = _run(
+        lambda **pooling: build_frequency_model(family, summary, spec.priors, **pooling),
+        spec,
+        spec.priors.tau_sigma,
+        len(summary.segments),
+        progress,
+    )
     _attach_rows(frequency, summary)
     spend = None
     if spec.spend:
-        spend = _run(build_gamma_gamma(summary, spec.spend_priors), spec, progress)
+        spend = _run(
+            lambda **pooling: build_gamma_gamma(summary, spec.spend_priors, **pooling),
+            spec,
+            spec.spend_priors.tau_sigma,
+            len(summary.segments),
+            progress,
+        )
     result = Fit(
         spec=spec,
         segments=tuple(summary.segments),
@@ -229,13 +246,38 @@ def fingerprint(summary: CustomerSummary) -> str:
     return digest.hexdigest()
 
 
-def _run(model: pm.Model, spec: ModelSpec, progress: bool) -> xr.DataTree:
+def _run(
+    build: Callable[..., pm.Model],
+    spec: ModelSpec,
+    tau_sigma: float,
+    n_segments: int,
+    progress: bool,
+) -> xr.DataTree:
+    """Build one model part and fit it; NUTS fits of several segments run a pilot first.
+
+    ``build(pooled=..., centring=...)`` builds the part. The pilot
+    (:func:`~bayesclv.models.centring.choose_centring`) picks how far to centre each
+    segment's parameters; the λ it chose are kept in the ``centring`` group.
+    """
     if spec.sampler.method == "map":
-        return find_map(model, spec.sampler)
+        return find_map(build(), spec.sampler)
+    centring = None
+    if n_segments > 1:
+        centring = choose_centring(build(pooled=False), tau_sigma)
+    model = build(centring=centring)
     tree = sample_nuts(model, spec.sampler, progress=progress)
     keep = {"posterior", "sample_stats"}
-    return xr.DataTree.from_dict(
-        {name: tree[name].to_dataset() for name in tree.children if name in keep}
+    groups = {name: tree[name].to_dataset() for name in tree.children if name in keep}
+    if centring is not None:
+        groups["centring"] = _centring_dataset(centring, model.coords["segment"])
+    return xr.DataTree.from_dict(groups)
+
+
+def _centring_dataset(centring: Centring, segments: tuple[str, ...]) -> xr.Dataset:
+    """λ per parameter and segment, as saved with the fit."""
+    return xr.Dataset(
+        {name: ("segment", np.asarray(weights)) for name, weights in centring.items()},
+        coords={"segment": list(segments)},
     )
 
 

@@ -31,7 +31,12 @@ from bayesclv.maths import (
     paretonbd_loglik,
     paretonbd_timing_loglik,
 )
-from bayesclv.models.hierarchy import check_prior_names, pooled_parameter
+from bayesclv.models.hierarchy import (
+    Centring,
+    check_prior_names,
+    segment_parameters,
+    unpooled_parameters,
+)
 from bayesclv.models.priors import default_prior
 from bayesclv.spec import PriorSpec
 
@@ -109,7 +114,12 @@ FAMILIES: dict[str, FrequencyFamily] = {f.name: f for f in (PARETO_NBD, BG_NBD)}
 
 
 def build_frequency_model(
-    family: FrequencyFamily, summary: CustomerSummary, priors: PriorSpec
+    family: FrequencyFamily,
+    summary: CustomerSummary,
+    priors: PriorSpec,
+    *,
+    centring: Centring | None = None,
+    pooled: bool = True,
 ) -> pm.Model:
     """The PyMC model of a frequency/dropout family with parameters per segment.
 
@@ -123,6 +133,12 @@ def build_frequency_model(
         (the family's ``count_loglik``) over the distinct (segment, x) pairs only.
     priors
         Overrides of the default priors (names in ``family.unconstrained``) and tau's scale.
+    centring
+        λ per unconstrained parameter and segment (:mod:`bayesclv.models.hierarchy`);
+        None samples every segment non-centred.
+    pooled
+        False fits every segment on its own with the population prior (the pilot model of
+        :func:`bayesclv.models.centring.choose_centring`).
 
     Returns
     -------
@@ -131,40 +147,44 @@ def build_frequency_model(
         summary) and a potential ``loglik``.
     """
     check_prior_names(priors, family.unconstrained, "priors")
-    rows = summary.compress().rows
+    defaults = {name: default_prior(name, summary.time_unit) for name in family.unconstrained}
     n_segments = len(summary.segments)
     with pm.Model(coords={"segment": list(summary.segments)}) as model:
-        u = {
-            name: pooled_parameter(name, default_prior(name, summary.time_unit), priors, n_segments)
-            for name in family.unconstrained
-        }
+        if pooled:
+            u = segment_parameters(defaults, priors, n_segments, centring)
+        else:
+            u = unpooled_parameters(defaults, priors)
         natural = {
             name: pm.Deterministic(name, value, dims="segment")
             for name, value in family.to_natural(u).items()
         }
-        seg = rows["segment"].to_numpy(np.int64)
-        x = rows["x"].to_numpy(np.float64)
-        counts = rows["count"].to_numpy(np.float64)
-        # the special functions depend on the history only through x: evaluate them once
-        # per distinct (segment, x), weighted by its number of customers
-        keys, key_of_row = np.unique(np.stack([seg, x]), axis=1, return_inverse=True)
-        key_seg = keys[0].astype(np.int64)
-        count_part = family.count_loglik(
-            *(natural[name][key_seg] for name in family.natural), keys[1]
-        )
-        # one segment: scalar parameters broadcast, with no gather (and no scatter in the
-        # gradient) over the rows
-        per_row = 0 if n_segments == 1 else seg
-        timing_part = family.timing_loglik(
-            *(natural[name][per_row] for name in family.natural),
-            x,
-            rows["t_x"].to_numpy(np.float64),
-            rows["T"].to_numpy(np.float64),
-        )
-        customers_per_key = np.bincount(
-            key_of_row.ravel(), weights=counts, minlength=keys.shape[1]
-        )
-        pm.Potential(
-            "loglik", pt.dot(customers_per_key, count_part) + pt.dot(counts, timing_part)
-        )
+        pm.Potential("loglik", _loglik(family, summary, natural))
     return model
+
+
+def _loglik(
+    family: FrequencyFamily, summary: CustomerSummary, natural: Tensors
+) -> pt.TensorVariable:
+    """The family's log-likelihood summed over the compressed rows, as a scalar tensor."""
+    rows = summary.compress().rows
+    seg = rows["segment"].to_numpy(np.int64)
+    x = rows["x"].to_numpy(np.float64)
+    counts = rows["count"].to_numpy(np.float64)
+    # the special functions depend on the history only through x: evaluate them once
+    # per distinct (segment, x), weighted by its number of customers
+    keys, key_of_row = np.unique(np.stack([seg, x]), axis=1, return_inverse=True)
+    key_seg = keys[0].astype(np.int64)
+    count_part = family.count_loglik(
+        *(natural[name][key_seg] for name in family.natural), keys[1]
+    )
+    # one segment: scalar parameters broadcast, with no gather (and no scatter in the
+    # gradient) over the rows
+    per_row = 0 if len(summary.segments) == 1 else seg
+    timing_part = family.timing_loglik(
+        *(natural[name][per_row] for name in family.natural),
+        x,
+        rows["t_x"].to_numpy(np.float64),
+        rows["T"].to_numpy(np.float64),
+    )
+    customers_per_key = np.bincount(key_of_row.ravel(), weights=counts, minlength=keys.shape[1])
+    return pt.dot(customers_per_key, count_part) + pt.dot(counts, timing_part)

@@ -26,7 +26,7 @@ _DEFAULTS: dict[str, tuple[float, float, bool]] = {
     # and log(a+b), its concentration.
     "logit_p": (-1.5, 1.5, False),
     "log_kappa": (math.log(3.0), 1.5, False),
-    # Gamma-Gamma spend: p and q. The prior of log(q/gamma), the mean of nu, depends on the
+    # Gamma-Gamma spend: p and q. The prior of log(p gamma/q), a mean spend, depends on the
     # currency, so spend.spend_scale_prior centres it on the data's own scale.
     "log_p": (math.log(5.0), 1.5, False),
     "log_q": (math.log(3.0), 1.5, False),

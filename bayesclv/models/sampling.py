@@ -13,6 +13,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from bayesclv.models.allocator import steady_allocator
 from bayesclv.spec import SamplerSpec
 
 
@@ -46,6 +47,11 @@ def sample_nuts(model: pm.Model, sampler: SamplerSpec, *, progress: bool = True)
     xarray.DataTree
         Groups ``posterior`` and ``sample_stats`` (with ``diverging`` and ``energy``).
     """
+    with steady_allocator():
+        return _sample(model, sampler, progress)
+
+
+def _sample(model: pm.Model, sampler: SamplerSpec, progress: bool) -> xr.DataTree:
     backend = choose_backend(sampler)
     cores = sampler.cores or min(sampler.chains, 2)
     if backend == "nutpie":

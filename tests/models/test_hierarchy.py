@@ -4,9 +4,13 @@ import arviz as az
 import numpy as np
 import pytest
 
+import pymc as pm
+
 from bayesclv.data import CustomerSummary
 from bayesclv.models import fit
+from bayesclv.models.hierarchy import pooled_parameter
 from bayesclv.simulate import draw_truth, simulate_customers
+from bayesclv.spec import NormalPrior
 
 SIZES = [50, 200, 800, 2000, 5000]
 
@@ -18,6 +22,24 @@ def simulated(family: str, sizes: list[int], seed: int):
         world.summary_frame(), customer="customer_id", segment="segment"
     )
     return truth, summary
+
+
+def test_partial_centring_changes_coordinates_not_the_model():
+    # Whatever λ, θ_g − m must be N(0, τ²) given τ: (θ_g − m)/τ standard normal in every
+    # segment, independent of τ. A wrong power of τ would make its spread depend on τ.
+    lam = np.array([0.0, 0.3, 0.7, 1.0])
+    with pm.Model(coords={"segment": list("abcd")}) as model:
+        pooled_parameter("theta", NormalPrior(1.0, 2.0), 0.5, 4, centring=lam)
+    prior = pm.sample_prior_predictive(draws=20_000, model=model, random_seed=3)["prior"]
+    tau = prior["theta_tau"].values.ravel()
+    standard = (prior["theta"].values.reshape(-1, 4) - prior["theta_pop"].values.reshape(-1, 1))
+    standard /= tau[:, None]
+    small = tau < np.median(tau)
+    for g in range(4):
+        # 20,000 draws: the sd of a standard normal's sample sd is 0.005, of its mean 0.007
+        assert abs(standard[:, g].mean()) < 0.03
+        assert standard[:, g].std() == pytest.approx(1.0, abs=0.03)
+        assert standard[small, g].std() == pytest.approx(standard[~small, g].std(), abs=0.05)
 
 
 def test_segments_become_a_dim(spec_factory):
