@@ -2,9 +2,8 @@
 
 import arviz as az
 import numpy as np
-import pytest
-
 import pymc as pm
+import pytest
 
 from bayesclv.data import CustomerSummary
 from bayesclv.models import fit
