@@ -562,6 +562,276 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     print(f"\nwrote {OUT.relative_to(ROOT)}")
 
 
+# ------------------------------------------------------- time to 400 effective draws (issue 11)
+
+SPEED_OUT = Path(__file__).parent / "_data" / "bench_fit_speed.json"
+EFFECTIVE = 400  # the headline: wall time ÷ (min bulk ESS / EFFECTIVE)
+SEGMENTATIONS = {
+    "one": "one segment",
+    "month_tier": "9: acquisition month × first-basket tier",
+    "week_tier": "acquisition week × first-basket tier",
+    "sim100": "100 segments, simulated Pareto/NBD world of 200,000 customers",
+}
+
+
+@dataclass(frozen=True)
+class SpeedJob:
+    """One fit of the speed table, in its own interpreter.
+
+    ``model`` is ``bg_nbd``, ``pareto_nbd`` or ``gamma_gamma`` for PyMC-Marketing; ours
+    fits ``bg_nbd`` alone or ``pareto_nbd`` with Gamma-Gamma spend (each part is reported).
+    """
+
+    tool: str
+    model: str
+    segments: str
+    chains: int
+    tune: int
+    draws: int
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """One model part of a speed job: its wall time and how much it bought."""
+
+    part: str
+    segments: int
+    rows: int
+    seconds: float
+    pilot_s: float
+    compile_s: float
+    min_ess: float
+    worst: str
+    steps_per_draw: float
+    divergences: int
+    max_rhat: float
+    min_bfmi: float
+
+    @property
+    def t400(self) -> float:
+        """Seconds to EFFECTIVE effective draws of the worst-mixing quantity."""
+        return self.seconds / (self.min_ess / EFFECTIVE)
+
+
+def speed_summary(job: SpeedJob) -> Any:
+    """The customer summaries a speed job fits (CDNOW master, or the simulated world)."""
+    from bayesclv.data import CustomerSummary
+    from bayesclv.pipeline import summarise_spec
+    from bayesclv.simulate import draw_truth, simulate_customers
+
+    if job.segments == "sim100":
+        truth = draw_truth("pareto_nbd", 100, tau=0.3, seed=SEED)
+        world = simulate_customers(truth, 2000, seed=SEED + 1)
+        return CustomerSummary.from_frame(
+            world.summary_frame(), customer="customer_id", segment="segment"
+        )
+    return summarise_spec(speed_spec(job))
+
+
+def speed_spec(job: SpeedJob) -> Any:
+    """Our spec for a speed job: ``models/cdnow_segments.toml`` with the job's settings."""
+    from bayesclv.spec import load_spec
+
+    spec = load_spec(SEGMENTS_SPEC)
+    data = spec.data
+    if job.segments == "one":
+        data = replace(data, segmentation="none")
+    elif job.segments == "week_tier":
+        data = replace(data, cohort_freq="W")
+    spec = replace(
+        spec,
+        family="bg_nbd" if job.model == "bg_nbd" else "pareto_nbd",
+        spend=job.model == "pareto_nbd",
+        data=data,
+    )
+    return spec.with_sampler(
+        method="nuts", backend="nutpie", chains=job.chains, tune=job.tune, draws=job.draws,
+        target_accept=TARGET_ACCEPT, seed=SEED, cores=CORES,
+    )
+
+
+def part_result(
+    part: str, tree: xr.DataTree, seconds: float, pilot: float, compile_s: float,
+    segments: int, rows: int,
+) -> PartResult:
+    """Diagnose one fitted part: every posterior variable counts for the minimum ESS."""
+    import numpy as np
+
+    from bayesclv.validate.convergence import _bfmi
+
+    posterior = tree["posterior"].to_dataset()
+    stats = tree["sample_stats"].to_dataset()
+    ess, rhat = az.ess(posterior, method="bulk"), az.rhat(posterior)
+    worst = min(posterior.data_vars, key=lambda v: float(ess[v].min()))
+    return PartResult(
+        part=part,
+        segments=segments,
+        rows=rows,
+        seconds=seconds,
+        pilot_s=pilot,
+        compile_s=compile_s,
+        min_ess=float(ess[worst].min()),
+        worst=str(worst),
+        steps_per_draw=float(stats["n_steps"].mean()),
+        divergences=int(stats["diverging"].sum()),
+        max_rhat=float(max(float(rhat[v].max()) for v in posterior.data_vars)),
+        min_bfmi=float(np.min(_bfmi(stats["energy"].values))),
+    )
+
+
+def run_speed_ours(job: SpeedJob) -> list[PartResult]:
+    """Fit with bayesclv, timing each part (pilot, compile, sampling) separately."""
+    import importlib
+
+    from bayesclv.models import fit
+
+    fit_module = importlib.import_module("bayesclv.models.fit")
+    summary = speed_summary(job)
+    spec = speed_spec(job)
+    spans: list[tuple[float, float, float]] = []
+    run, choose = fit_module._run, fit_module.choose_centring
+
+    def timed_run(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        with nutpie_timers() as timers:
+            tree = run(*args, **kwargs)
+        spans.append((time.perf_counter() - started, pilot[0], timers["compile"]))
+        pilot[0] = 0.0
+        return tree
+
+    pilot = [0.0]
+
+    def timed_choose(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return choose(*args, **kwargs)
+        finally:
+            pilot[0] += time.perf_counter() - started
+
+    fit_module._run, fit_module.choose_centring = timed_run, timed_choose
+    try:
+        result = fit(summary, spec, progress=False)
+    finally:
+        fit_module._run, fit_module.choose_centring = run, choose
+    rows = len(summary.compress().rows)
+    spenders = int((summary.frame["n_spend"] > 0).sum())
+    parts = [("frequency", result.frequency, rows)]
+    if result.spend is not None:
+        parts.append(("spend", result.spend, spenders))
+    return [
+        part_result(name, tree, seconds, pilot_s, compile_s, len(summary.segments), n)
+        for (name, tree, n), (seconds, pilot_s, compile_s) in zip(parts, spans, strict=True)
+    ]
+
+
+def run_speed_pmm(job: SpeedJob) -> list[PartResult]:
+    """Fit PyMC-Marketing's one-segment model of the job (its default priors for spend)."""
+    import pymc_marketing.clv as clv
+
+    from bayesclv.pipeline import summarise_spec
+
+    spec = speed_spec(replace(job, segments="one"))
+    frame = summarise_spec(spec).frame.reset_index()
+    kwargs = {
+        "chains": job.chains, "tune": job.tune, "draws": job.draws, "cores": CORES,
+        "target_accept": TARGET_ACCEPT, "random_seed": SEED, "progressbar": False,
+    }
+    with nutpie_timers() as timers:
+        started = time.perf_counter()
+        if job.model == "gamma_gamma":
+            data = frame[frame["n_spend"] > 0].rename(
+                columns={"mean_spend": "monetary_value", "n_spend": "frequency"}
+            )[["customer_id", "frequency", "monetary_value"]]
+            model = clv.GammaGammaModel()
+            idata = model.fit(data=data, method="mcmc", **kwargs)
+            rows = len(data)
+        else:
+            data = frame.rename(columns={"x": "frequency", "t_x": "recency"})[
+                ["customer_id", "frequency", "recency", "T"]
+            ]
+            config, targets = pmm_priors(job.model)
+            model = getattr(clv, PMM_CLASS[job.model])(model_config=config)
+            model.build_model(data)
+            match_joint_prior(model.model, config, targets)
+            idata = model.fit(data=data, method="mcmc", **kwargs)
+            rows = len(data)
+        seconds = time.perf_counter() - started
+    return [part_result(job.model, idata, seconds, 0.0, timers["compile"], 1, rows)]
+
+
+def run_speed_child(job: SpeedJob, *, warm_up: bool) -> list[PartResult] | None:
+    """Run a speed job in a fresh interpreter (tiny and untimed first, to warm caches)."""
+    if warm_up:
+        job = replace(job, chains=1, tune=2, draws=2)
+    out = subprocess.run(
+        [sys.executable, __file__, "--speed-job", json.dumps(asdict(job)),
+         "--warm-up" if warm_up else "--no-warm-up"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    if out.returncode:
+        sys.exit(f"speed job {job} failed:\n{out.stderr[-4000:]}")
+    if warm_up:
+        return None
+    return [PartResult(**p) for p in json.loads(out.stdout.strip().splitlines()[-1])]
+
+
+def speed_table(args: argparse.Namespace) -> None:
+    """Run the speed jobs and print time to 400 effective draws, with ratios."""
+    size = {"chains": args.chains, "tune": args.tune, "draws": args.draws}
+    jobs = [SpeedJob("ours", model, seg, **size)
+            for model in ("pareto_nbd", "bg_nbd") for seg in args.segmentations]
+    if not args.skip_pmm:
+        jobs += [SpeedJob("pmm", model, "one", **size)
+                 for model in ("bg_nbd", "gamma_gamma", "pareto_nbd")]
+    results: dict[tuple[str, str, str], PartResult] = {}
+    for job in jobs:
+        print(f"  {job.tool} {job.model} {job.segments} ...", end="", flush=True)
+        if args.warm_up:
+            run_speed_child(job, warm_up=True)
+        for part in run_speed_child(job, warm_up=False):
+            name = {"frequency": job.model, "spend": "gamma_gamma"}.get(part.part, part.part)
+            results[(job.tool, name, job.segments)] = part
+            print(f" {name} {part.seconds:.1f} s", end="", flush=True)
+        print()
+    rows = []
+    for (tool, name, seg), part in results.items():
+        one = results.get((tool, name, "one"))
+        pmm = results.get(("pmm", name, "one"))
+        rows.append([
+            f"{tool} {name} ({seg})", str(part.segments), f"{part.rows:,}",
+            f"{part.seconds:.1f}", f"{part.pilot_s:.1f}", f"{part.compile_s:.1f}",
+            f"{part.min_ess:.0f} ({part.worst})", f"{part.t400:.1f}",
+            f"{part.steps_per_draw:.1f}", str(part.divergences), f"{part.max_rhat:.3f}",
+            f"{part.min_bfmi:.2f}",
+            f"{part.t400 / one.t400:.2f}" if one and tool == "ours" else "—",
+            f"{pmm.t400 / part.t400:.1f}×" if pmm and tool == "ours" else "—",
+        ])
+    for seg in args.segmentations:
+        freq, spend = results.get(("ours", "pareto_nbd", seg)), results.get(
+            ("ours", "gamma_gamma", seg))
+        if freq and spend:
+            both = (freq.seconds + spend.seconds) / (min(freq.min_ess, spend.min_ess) / EFFECTIVE)
+            rows.append([f"ours pareto_nbd + gamma_gamma ({seg})", str(freq.segments), "",
+                         f"{freq.seconds + spend.seconds:.1f}", "", "",
+                         f"{min(freq.min_ess, spend.min_ess):.0f}", f"{both:.1f}",
+                         "", "", "", "", "", ""])
+    header = ["fit", "seg", "rows", "wall s", "pilot s", "compile s", "min bulk ESS (worst)",
+              f"s to {EFFECTIVE} ESS", "steps/draw", "div", "max R̂", "min E-BFMI",
+              "÷ ours 1-seg", "PMM 1-seg ÷ ours"]
+    print(f"\nTime to {EFFECTIVE} effective draws: wall time of the part (pilot, compile and "
+          f"sampling included) ÷ (min bulk ESS over every posterior variable / {EFFECTIVE}). "
+          f"{args.chains} chains × {args.tune}/{args.draws}, target_accept {TARGET_ACCEPT}, "
+          f"{CORES} cores, seed {SEED}; CDNOW master, calibration to {CALIBRATION_END}.")
+    print(table(header, rows))
+    SPEED_OUT.parent.mkdir(parents=True, exist_ok=True)
+    SPEED_OUT.write_text(json.dumps(
+        {"settings": vars(args),
+         "results": [{"tool": t, "model": m, "segments": s, **asdict(p), "t400": p.t400}
+                     for (t, m, s), p in results.items()]}, indent=2, default=str),
+        encoding="utf-8")
+    print(f"\nwrote {SPEED_OUT.relative_to(ROOT)}")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line arguments; ``--quick`` overrides data and sizes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -586,9 +856,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warm-up", action=argparse.BooleanOptionalAction, default=True,
                         help="before each timed fit, run it tiny and untimed to fill the "
                              "on-disk compile caches (default: yes)")
+    parser.add_argument("--speed", action="store_true",
+                        help="the hierarchical speed table: time to 400 effective draws of "
+                             "ours (one segment and --segmentations) and PyMC-Marketing's "
+                             "one-segment fits")
+    parser.add_argument("--segmentations", default="one,month_tier,week_tier",
+                        help=f"comma-separated, for --speed: {', '.join(SEGMENTATIONS)}")
     parser.add_argument("--job", help=argparse.SUPPRESS)
+    parser.add_argument("--speed-job", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.families = [f.strip() for f in args.families.split(",") if f.strip()]
+    args.segmentations = [s.strip() for s in args.segmentations.split(",") if s.strip()]
+    if set(args.segmentations) - set(SEGMENTATIONS):
+        parser.error(f"unknown segmentations; use {', '.join(SEGMENTATIONS)}")
     unknown = set(args.families) - set(NATURAL)
     if unknown:
         parser.error(f"unknown families {sorted(unknown)}; use {', '.join(NATURAL)}")
@@ -599,6 +879,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if args.speed_job:
+        job = SpeedJob(**json.loads(args.speed_job))
+        parts = (run_speed_ours if job.tool == "ours" else run_speed_pmm)(job)
+        print(json.dumps([asdict(p) for p in parts]))
+        return
+    if args.speed:
+        speed_table(args)
+        return
     if args.job:
         job = Job(**json.loads(args.job))
         if args.warm_up:
