@@ -37,6 +37,7 @@ from bayesclv.models.hierarchy import (
     segment_parameters,
     unpooled_parameters,
 )
+from bayesclv.models.paretonbd_op import pareto_nbd_timing
 from bayesclv.models.priors import default_prior
 from bayesclv.spec import PriorSpec
 
@@ -61,6 +62,10 @@ class FrequencyFamily:
         Per-row log-likelihood ``f(*natural, x, t_x, T)`` from :mod:`bayesclv.maths`.
     count_loglik, timing_loglik
         Its two parts, ``f(*natural, x)`` and ``f(*natural, x, t_x, T)``, whose sum it is.
+    fused_timing
+        Optional: the weighted sum of ``timing_loglik`` over rows as one Op with its own
+        gradient, ``f(*natural per segment, segment, x, t_x, T, weight)`` returning the
+        total first; the model uses it instead of the graph of ``timing_loglik``.
     """
 
     name: str
@@ -70,6 +75,7 @@ class FrequencyFamily:
     loglik: Callable[..., pt.TensorVariable]
     count_loglik: Callable[..., pt.TensorVariable]
     timing_loglik: Callable[..., pt.TensorVariable]
+    fused_timing: Callable[..., list[pt.TensorVariable]] | None = None
 
 
 def _pareto_nbd_natural(u: Tensors) -> Tensors:
@@ -100,6 +106,7 @@ PARETO_NBD = FrequencyFamily(
     loglik=paretonbd_loglik,
     count_loglik=paretonbd_count_loglik,
     timing_loglik=paretonbd_timing_loglik,
+    fused_timing=pareto_nbd_timing,
 )
 BG_NBD = FrequencyFamily(
     name="bg_nbd",
@@ -177,14 +184,16 @@ def _loglik(
     count_part = family.count_loglik(
         *(natural[name][key_seg] for name in family.natural), keys[1]
     )
-    # one segment: scalar parameters broadcast, with no gather (and no scatter in the
-    # gradient) over the rows
-    per_row = 0 if len(summary.segments) == 1 else seg
-    timing_part = family.timing_loglik(
-        *(natural[name][per_row] for name in family.natural),
-        x,
-        rows["t_x"].to_numpy(np.float64),
-        rows["T"].to_numpy(np.float64),
-    )
+    t_x, T = rows["t_x"].to_numpy(np.float64), rows["T"].to_numpy(np.float64)
+    if family.fused_timing is not None:
+        params = (natural[name] for name in family.natural)
+        timing = family.fused_timing(*params, seg, x, t_x, T, counts)[0]
+    else:
+        # one segment: scalar parameters broadcast, with no gather (and no scatter in the
+        # gradient) over the rows
+        per_row = 0 if len(summary.segments) == 1 else seg
+        timing = pt.dot(counts, family.timing_loglik(
+            *(natural[name][per_row] for name in family.natural), x, t_x, T
+        ))
     customers_per_key = np.bincount(key_of_row.ravel(), weights=counts, minlength=keys.shape[1])
-    return pt.dot(customers_per_key, count_part) + pt.dot(counts, timing_part)
+    return pt.dot(customers_per_key, count_part) + timing
