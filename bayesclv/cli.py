@@ -168,25 +168,12 @@ def report(
                          if "csv" in chosen else ""))
 
 
-#: The demo's family for the 9-segment fit, and why it is not the spec's own.
-DEMO_FAMILY = "bg_nbd"
-DEMO_FAMILY_WHY = (
-    "the spec's Pareto/NBD takes about 9 minutes at these sampler settings on 2 cores "
-    "(docs/models.md, 'Hierarchical speed'); `bayesclv fit models/cdnow_segments.toml` runs it"
-)
-
-
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("out"),
-    fit: Annotated[bool, typer.Option(help="Also fit the 9-segment model and report.")] = True,
+    fit: Annotated[bool, typer.Option(help="Also fit the published one-segment model.")] = True,
 ) -> None:
-    """The main job on the bundled CDNOW data: summaries, the hierarchical fit, CLV, decisions.
-
-    Summarises the CDNOW sample and master, then fits master's 9 segments (acquisition month
-    × first-basket tier) with partial pooling — BG/NBD + Gamma-Gamma at the spec's sampler
-    settings — and writes the finance pack built from that fit.
-    """
+    """The main job on the bundled CDNOW data: summaries, the fit, CLV, churn, decisions."""
     from bayesclv.pipeline import summarise_spec
 
     with _errors_as_messages():
@@ -199,12 +186,8 @@ def demo(
             _print_summary(summary, title=f"{spec.name}: {spec.data.source}")
             _write_frame(summary.describe(), out / f"{spec.name}_segments.csv")
         if fit:
-            spec = load_spec(_bundled_spec("cdnow_segments.toml"))
+            spec = load_spec(_bundled_spec("cdnow.toml"))
             summary = summaries[spec.name]
-            spec = replace(spec, family=DEMO_FAMILY)
-            console.print(f"[bold]{spec.name}[/bold]: fitting {DEMO_FAMILY} + gamma-gamma in "
-                          f"{len(summary.segments)} segments, partially pooled; "
-                          f"{DEMO_FAMILY_WHY}")
             result = _run_fit(spec, out / f"{spec.name}_fit.nc", summary=summary)
             pack = _value_and_decisions(result, summary, spec, budget=None, criterion=None,
                                         thin=4)
