@@ -35,7 +35,6 @@ from bayesclv.models.hierarchy import (
     Centring,
     check_prior_names,
     segment_parameters,
-    unpooled_parameters,
 )
 from bayesclv.models.paretonbd_op import pareto_nbd_timing
 from bayesclv.models.priors import default_prior
@@ -157,10 +156,7 @@ def build_frequency_model(
     defaults = {name: default_prior(name, summary.time_unit) for name in family.unconstrained}
     n_segments = len(summary.segments)
     with pm.Model(coords={"segment": list(summary.segments)}) as model:
-        if pooled:
-            u = segment_parameters(defaults, priors, n_segments, centring)
-        else:
-            u = unpooled_parameters(defaults, priors)
+        u = segment_parameters(defaults, priors, n_segments, centring, pooled=pooled)
         natural = {
             name: pm.Deterministic(name, value, dims="segment")
             for name, value in family.to_natural(u).items()

@@ -38,6 +38,8 @@ def segment_parameters(
     priors: PriorSpec,
     n_segments: int,
     centring: Centring | None = None,
+    *,
+    pooled: bool = True,
 ) -> dict[str, pt.TensorVariable]:
     """Declare every unconstrained parameter of a family, pooled across segments.
 
@@ -52,6 +54,8 @@ def segment_parameters(
     centring
         λ per parameter and segment (see the module docstring); parameters it does not
         name are non-centred (λ = 0).
+    pooled
+        False declares every segment on its own instead (:func:`unpooled_parameters`).
 
     Returns
     -------
@@ -59,6 +63,8 @@ def segment_parameters(
         For each name a deterministic with dim ``segment``. The sampled variables are
         ``{name}_pop`` (m), ``{name}_tau`` (τ) and ``{name}_z`` (θ̃) for each name.
     """
+    if not pooled:
+        return unpooled_parameters(defaults, priors)
     centring = centring or {}
     return {
         name: pooled_parameter(

@@ -26,7 +26,6 @@ from bayesclv.models.hierarchy import (
     Centring,
     check_prior_names,
     segment_parameters,
-    unpooled_parameters,
 )
 from bayesclv.models.priors import default_prior
 from bayesclv.spec import NormalPrior, PriorSpec
@@ -95,10 +94,7 @@ def build_gamma_gamma(
     }
     n_segments = len(summary.segments)
     with pm.Model(coords={"segment": list(summary.segments)}) as model:
-        if pooled:
-            u = segment_parameters(defaults, priors, n_segments, centring)
-        else:
-            u = unpooled_parameters(defaults, priors)
+        u = segment_parameters(defaults, priors, n_segments, centring, pooled=pooled)
         p = pm.Deterministic("p", pt.exp(u["log_p"]), dims="segment")
         q = pm.Deterministic("q", pt.exp(u["log_q"]), dims="segment")
         gamma = pm.Deterministic(
