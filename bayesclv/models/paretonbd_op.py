@@ -32,7 +32,7 @@ import math
 import numba
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.gradient import DisconnectedType, disconnected_type, grad_not_implemented
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import numba_funcify
@@ -171,7 +171,8 @@ class ParetoNBDTiming(Op):
 
     Inputs: r, α, s, β per segment (vectors), then constant row data: segment index, x,
     t_x, T and weight. Outputs: the scalar total, then ∂total/∂r, ∂α, ∂s, ∂β. Only the
-    total is meant to be differentiated (once): its gradient is the other outputs.
+    total is meant to be differentiated (once): its gradient is the other outputs; asking
+    for second derivatives gives PyTensor's "not implemented" gradient.
     """
 
     __props__ = ()
@@ -191,9 +192,12 @@ class ParetoNBDTiming(Op):
         return [[True] * 5] * 4 + [[False] * 5] * 5
 
     def pullback(self, inputs, outputs, cotangents):
-        for cotangent in cotangents[1:]:
-            if not isinstance(cotangent.type, DisconnectedType):
-                raise NotImplementedError("the Pareto/NBD timing gradient is not differentiable")
+        if not all(isinstance(c.type, DisconnectedType) for c in cotangents[1:]):
+            # the gradient outputs would need second derivatives, which NUTS never asks for
+            return [
+                grad_not_implemented(self, i, inputs[i], "second derivatives")
+                for i in range(4)
+            ] + [disconnected_type() for _ in inputs[4:]]
         return [cotangents[0] * g for g in outputs[1:]] + [disconnected_type() for _ in inputs[4:]]
 
 

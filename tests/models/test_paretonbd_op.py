@@ -60,3 +60,14 @@ def test_only_rows_of_a_segment_move_its_gradient():
                 np.array([0.6, 0.5, 0.4]), np.array([12.0, 11, 10])))
     for grad in grads:
         assert grad[2] == 0.0 and grad[0] != 0.0 and grad[1] != 0.0
+
+
+def test_second_derivatives_are_refused_not_wrong():
+    from pytensor.gradient import NullTypeGradError
+
+    segment, x, t_x, T, weight = rows(n=20)
+    params = [pt.dvector(n) for n in ("r", "alpha", "s", "beta")]
+    total = pareto_nbd_timing(*params, segment, x, t_x, T, weight)[0]
+    first = pt.grad(total, params[0]).sum()
+    with pytest.raises(NullTypeGradError):
+        pt.grad(first, params[0])
