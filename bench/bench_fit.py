@@ -657,7 +657,7 @@ def part_result(
     """Diagnose one fitted part: every posterior variable counts for the minimum ESS."""
     import numpy as np
 
-    from bayesclv.validate.convergence import _bfmi
+    from bayesclv.models.convergence import _bfmi
 
     posterior = tree["posterior"].to_dataset()
     stats = tree["sample_stats"].to_dataset()

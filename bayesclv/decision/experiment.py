@@ -39,9 +39,9 @@ from scipy import special
 from bayesclv.actions import PROCESSES, Z_90, Action, Effect
 from bayesclv.errors import DataError, SpecError
 from bayesclv.maths.backend import ops_for
+from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverged
 from bayesclv.models.sampling import sample_nuts
 from bayesclv.spec import SamplerSpec
-from bayesclv.validate.convergence import Convergence, diagnose, warn_if_unconverged
 
 __all__ = ["DEFAULT_PRIORS", "DEFAULT_OUTCOMES", "LearnedEffect", "learn_effect"]
 

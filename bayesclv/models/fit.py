@@ -22,6 +22,7 @@ import xarray as xr
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.models.centring import choose_centring
+from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverged
 from bayesclv.models.frequency import FAMILIES, FrequencyFamily, build_frequency_model
 from bayesclv.models.hierarchy import Centring
 from bayesclv.models.sampling import find_map, sample_nuts
@@ -29,7 +30,6 @@ from bayesclv.models.spend import NATURAL as SPEND_NATURAL
 from bayesclv.models.spend import UNCONSTRAINED as SPEND_UNCONSTRAINED
 from bayesclv.models.spend import build_gamma_gamma
 from bayesclv.spec import ModelSpec
-from bayesclv.validate.convergence import Convergence, diagnose, warn_if_unconverged
 
 _SAVED_ATTRS = (
     "bayesclv_spec", "bayesclv_segments", "bayesclv_time_unit", "bayesclv_fingerprint"

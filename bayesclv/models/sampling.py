@@ -69,7 +69,7 @@ def _sample(model: pm.Model, sampler: SamplerSpec, progress: bool) -> xr.DataTre
             progress_bar=progress,
         )
     with warnings.catch_warnings():
-        # PyMC's own convergence messages are replaced by bayesclv.validate.convergence.
+        # PyMC's own convergence messages are replaced by bayesclv.models.convergence.
         warnings.simplefilter("ignore", UserWarning)
         return pm.sample(
             draws=sampler.draws,

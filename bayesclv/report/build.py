@@ -38,9 +38,9 @@ from bayesclv.clv.tables import hdi_label
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
+from bayesclv.models.convergence import Convergence
 from bayesclv.report.pack import ReportFigure, ReportPack, ReportTable
 from bayesclv.spec import ModelSpec
-from bayesclv.validate.convergence import Convergence
 
 __all__ = ["Section", "build_report", "decision_section", "pack_sections", "value_section"]
 

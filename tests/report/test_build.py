@@ -8,10 +8,10 @@ import pytest
 
 from bayesclv.clv import PORTFOLIO
 from bayesclv.decision import BASELINE
+from bayesclv.models.convergence import Convergence
 from bayesclv.report import build_report, value_section
 from bayesclv.report.build import fit_warnings
 from bayesclv.spec import load_spec
-from bayesclv.validate.convergence import Convergence
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUE_KEYS = ["parameters", "customer_equity", "value_by_period", "customer_clv",

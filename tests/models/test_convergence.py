@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from bayesclv.errors import ConvergenceWarning
-from bayesclv.validate.convergence import diagnose, warn_if_unconverged
+from bayesclv.models.convergence import diagnose, warn_if_unconverged
 
 
 def chains(values: np.ndarray, name: str = "log_r_pop") -> xr.Dataset:
