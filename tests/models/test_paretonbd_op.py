@@ -1,12 +1,23 @@
-"""The fused Pareto/NBD timing Op against the PyTensor graph of the maths formula."""
+"""The fused Pareto/NBD timing Op: against adaptive quadrature, finite differences and the
+PyTensor graph of the maths formula (its Gauss–Legendre rule)."""
+
+import importlib.util
+import itertools
+import pathlib
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from bayesclv.maths import paretonbd_timing_loglik
+from bayesclv.maths import paretonbd_count_loglik, paretonbd_timing_loglik
+from bayesclv.models import paretonbd_op
 from bayesclv.models.paretonbd_op import pareto_nbd_timing
+
+_spec = importlib.util.spec_from_file_location(
+    "paretonbd_oracle", pathlib.Path(__file__).parents[1] / "maths" / "paretonbd_oracle.py")
+oracle = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(oracle)
 
 MODES = ["NUMBA", "FAST_RUN"]  # nutpie's backend, and PyMC's (the Op's Python perform)
 
@@ -71,3 +82,52 @@ def test_second_derivatives_are_refused_not_wrong():
     first = pt.grad(total, params[0]).sum()
     with pytest.raises(NullTypeGradError):
         pt.grad(first, params[0])
+
+
+def one_row(r, alpha, s, beta, x, t_x, T):
+    """The Op's value and gradient for a single row, one segment, weight 1."""
+    out = paretonbd_op.timing_loglik_and_grad(
+        *(np.array([v]) for v in (r, alpha, s, beta)), np.zeros(1, np.int64),
+        np.array([x]), np.array([t_x]), np.array([T]), np.ones(1))
+    return float(out[0]), np.array([float(g[0]) for g in out[1:]])
+
+
+def uses_series(r, alpha, s, beta, x, t_x, T) -> bool:
+    return paretonbd_op._dead_series(r, alpha, s, beta, x, t_x, T)[0]
+
+
+# (r, α, s, β): α ≈ β (CDNOW's posterior), either one larger, equal, and far apart (where
+# the series gives way to the quadrature); rows: light, heavy, t_x ≈ T, t_x ≈ 0, long T.
+PARAMS = [(0.553, 10.578, 0.606, 11.669), (0.553, 11.669, 0.606, 10.578),
+          (2.0, 7.0, 0.3, 7.0), (0.2, 5.0, 2.5, 9.0), (3.0, 2.0, 0.1, 40.0),
+          (0.1, 45.0, 3.0, 1.5)]
+HISTORIES = [(0, 0.0, 38.86), (1, 0.01, 38.86), (2, 30.43, 38.86), (30, 20.0, 78.0),
+             (100, 38.0, 39.0), (500, 30.0, 38.86), (5, 38.859, 38.86)]
+
+
+@pytest.mark.parametrize(("params", "history"), list(itertools.product(PARAMS, HISTORIES)))
+def test_value_matches_adaptive_quadrature(params, history):
+    value, _ = one_row(*params, *history)
+    count = float(paretonbd_count_loglik(*params, history[0]))
+    want = oracle.loglik_quad(*params, *history) - count
+    # the series is exact to ~1e-14; rows it leaves to the quadrature keep its bound
+    tol = 1e-11 if uses_series(*params, *history) else 2e-7
+    assert value == pytest.approx(want, abs=tol * max(1.0, abs(want)))
+
+
+def test_both_paths_occur_on_the_grid():
+    paths = {uses_series(*p, *h) for p, h in itertools.product(PARAMS, HISTORIES) if h[1] < h[2]}
+    assert paths == {True, False}
+    # CDNOW's posterior region never needs the quadrature
+    assert all(uses_series(*PARAMS[0], *h) for h in HISTORIES if h[1] < h[2])
+
+
+@pytest.mark.parametrize(("params", "history"), list(itertools.product(PARAMS, HISTORIES)))
+def test_gradient_matches_finite_differences(params, history):
+    _, grad = one_row(*params, *history)
+    for i, theta in enumerate(params):
+        step = 1e-6 * theta
+        up, down = list(params), list(params)
+        up[i], down[i] = theta + step, theta - step
+        numeric = (one_row(*up, *history)[0] - one_row(*down, *history)[0]) / (2 * step)
+        assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
