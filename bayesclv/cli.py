@@ -273,9 +273,11 @@ def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | No
     from bayesclv.models import fit as fit_model
     from bayesclv.pipeline import summarise_spec
 
+    sampler = spec.sampler
+    how = ("map: the posterior mode, no intervals" if sampler.method == "map" else
+           f"nuts, {sampler.chains} chains × {sampler.tune} tuning + {sampler.draws} kept draws")
     console.print(
-        f"fitting [bold]{spec.family}[/bold]{' + gamma-gamma' if spec.spend else ''} "
-        f"({spec.sampler.method}, {spec.sampler.chains} chains × {spec.sampler.draws} draws)"
+        f"fitting [bold]{spec.family}[/bold]{' + gamma-gamma' if spec.spend else ''} ({how})"
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)

@@ -221,9 +221,13 @@ class ModelSpec:
         }
 
     def with_sampler(self, **changes: Any) -> ModelSpec:
-        """A copy with some sampler settings changed (validated like the TOML fields)."""
+        """A copy with some sampler settings changed (validated like the TOML fields).
+
+        A change of None keeps the spec's own value (so CLI options left unset change
+        nothing).
+        """
         merged = {f.name: getattr(self.sampler, f.name) for f in fields(SamplerSpec)}
-        merged.update(changes)
+        merged.update({k: v for k, v in changes.items() if v is not None})
         merged = {k: v for k, v in merged.items() if v is not None}
         return replace(self, sampler=_sampler_spec(merged))
 

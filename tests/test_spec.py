@@ -84,3 +84,14 @@ def test_with_sampler_validates():
     assert spec.with_sampler(draws=50).sampler.draws == 50
     with pytest.raises(SpecError, match="sampler.draws"):
         spec.with_sampler(draws=-1)
+
+
+def test_with_sampler_keeps_what_it_is_not_told_to_change():
+    raw = minimal()
+    raw["sampler"] = {"method": "map", "chains": 2, "tune": 200, "draws": 200, "seed": 5}
+    spec = ModelSpec.from_dict(raw)
+    unchanged = spec.with_sampler(method=None, draws=None, tune=None, chains=None)
+    assert unchanged.sampler == spec.sampler
+    changed = spec.with_sampler(draws=300, method=None)
+    assert (changed.sampler.method, changed.sampler.draws, changed.sampler.tune,
+            changed.sampler.chains) == ("map", 300, 200, 2)

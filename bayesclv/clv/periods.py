@@ -86,21 +86,31 @@ def value_by_period(
 
 
 def _accumulate(post, chunk, local, n_segments, settings, purchases, revenue) -> None:
+    """Add one chunk's flows per draw, segment and period into ``purchases`` and ``revenue``.
+
+    The flow of period k is Σ_rows P(alive)·w_row·E_k[age(row)]: the weights P(alive)·count
+    and P(alive)·spend are summed per age (segment, x, T) once, so each period costs one
+    (samples × ages) product instead of several (samples × rows) passes.
+    """
     rows = distinct_histories(chunk)
-    n_rows = len(rows)
+    n_rows, n_ages = len(rows), len(rows.ages)
     member = sparse.csr_matrix(
         (np.ones(len(chunk)), (np.arange(len(chunk)), rows.inverse)), shape=(len(chunk), n_rows))
     spend_by_row = (member.T @ expected_spend(post, chunk).T).T
     count_by_row = np.asarray(member.sum(axis=0)).ravel()
-    row_segment = np.zeros(n_rows, dtype=np.int64)
-    row_segment[rows.inverse] = local
+    age_segment = np.zeros(n_ages, dtype=np.int64)
+    age_segment[rows.age_inverse[rows.inverse]] = local
+    by_age = sparse.csr_matrix(
+        (np.ones(n_rows), (np.arange(n_rows), rows.age_inverse)), shape=(n_rows, n_ages))
     group = sparse.csr_matrix(
-        (np.ones(n_rows), (np.arange(n_rows), row_segment)), shape=(n_rows, n_segments))
+        (np.ones(n_ages), (np.arange(n_ages), age_segment)), shape=(n_ages, n_segments))
     alive = p_alive(post, rows)
+    alive_count = (by_age.T @ (alive * count_by_row).T).T
+    alive_spend = (by_age.T @ (alive * spend_by_row).T).T
+    del alive, spend_by_row
     for k, in_period in enumerate(periods_if_alive(post, rows, settings)):
-        expected = alive * in_period[:, rows.age_inverse]
-        purchases[:, :, k] += (group.T @ (expected * count_by_row).T).T
-        revenue[:, :, k] += (group.T @ (expected * spend_by_row).T).T
+        purchases[:, :, k] += (group.T @ (alive_count * in_period).T).T
+        revenue[:, :, k] += (group.T @ (alive_spend * in_period).T).T
 
 
 def _label(post, labels, purchases, revenue, settings: ValueSettings,

@@ -5,55 +5,15 @@ graph it costs ~7–9 ms per gradient on CDNOW master (9 segments, 9,364 rows ×
 every node-level intermediate is an array of its own, the gradient walks them all again,
 and the per-row gather of segment parameters and the scatter of their gradients add
 indexing ops (whose numba compilation alone took ~4 s per model). This Op does the same
-in one numba loop over the rows, gathering each row's segment parameters and accumulating
-the weighted log-likelihood and its four partial derivatives per segment as it goes. The
-derivatives are exact (forward-mode, written out below); ``tests/models/test_paretonbd_op.py``
-checks values against adaptive quadrature and gradients against finite differences and
-the PyTensor graph of the :mod:`bayesclv.maths` formula.
-
-**The dead term by a series** (most rows). With a₁ = max(α, β), a₂ = min(α, β), e the
-exponent of the a₂ factor (s+1 if a₁ = α, else r+x), k = r+x+s, B = a₁+t_x, w = (a₁−a₂)/B
-∈ [0, 1) and ρ = B/(a₁+T), expanding (a₂+τ)^(−e) = (a₁+τ)^(−e) Σ (e)_n/n! (δ/(a₁+τ))^n and
-integrating term by term gives
-
-    I = B^(−k) S,   S = Σ_n P_n w^n c_n / (k+n),   P_n = (e)_n/n!,   c_n = 1 − ρ^(k+n),
-
-every term positive (no cancellation), c_0 = −expm1(k log ρ) and c_(n+1) = (1−ρ) + ρ c_n
-with 1−ρ = (T−t_x)/(a₁+T) exact, so t_x ≈ T loses nothing. The ratio of consecutive terms
-of S and of ∂S/∂w = Σ n P_n w^(n−1) c_n/(k+n) beyond term n is at most
-R = w · max(1, (e+n+1)/(n+1)) (because (1−ρ^j)/j falls with j), so the sum stops when the
-next term of ∂S/∂w is below SERIES_TOL · (1−R) · S. Partials, with ψ_n = Σ_(j<n) 1/(e+j):
-
-    ∂S/∂e = Σ t_n ψ_n,   ∂S/∂k = −Σ [u_n ρ^(k+n) log ρ + t_n/(k+n)],
-    ∂S/∂ρ = −Σ P_n w^n ρ^(k+n−1),   (t_n the terms, u_n = t_n / c_n)
-    d log(sI) = dk (−log B + S_k/S) + de S_e/S + ds/s
-                + da₁ (−k/B + S_w/S (a₂+t_x)/B² + S_ρ/S (T−t_x)/(a₁+T)²) − da₂ S_w/(S B)
-
-For CDNOW's posterior (α ≈ β, w < 0.1) it needs ~5–20 terms of a few flops each, against
-16 nodes × 4 transcendentals for the quadrature; the gradient is ~2.7 × cheaper.
-
-**The dead term by quadrature** (rows where w > SERIES_MAX_RATIO, or the series has not
-converged in SERIES_MAX_TERMS terms: α and β far apart with heavy buyers). The same graded
-Gauss–Legendre rule as the maths module (m = GL_GRADING, k = r+x+s, B = a₁+t_x with a₁ the
-base of the larger exponent, q = (T−t_x)/B, Δ = k log1p q, y = −Δ/m, nodes
-z_i = e^y L_i + U_i, u_i = z_i^(m/k)/B, c = a₂ − a₁, v_i = c u_i,
-term_i = log ω_i + (m−1) log z_i − e log1p v_i, S = logsumexp term, p_i = softmax term):
-
-    d log z_i = g_i dy,  g_i = e^y L_i / z_i
-    dS = C_y dy + C_k dk + C_a₁ da₁ + C_e de + C_c dc, with h_i = e u_i / (1 + v_i) and
-      C_y = Σ p_i g_i ((m−1) − h_i c m/k),   C_k = Σ p_i h_i c m log z_i / k²,
-      C_a₁ = Σ p_i h_i c / B,   C_e = −Σ p_i log1p v_i,   C_c = −Σ p_i h_i
-    log dead = log s − k log B + log(m/2) − log k + log1mexp(y) + S
-    dy = −(log1p(q)/m) dk + k q / ((1+q) B m) da₁
-
-and which of (α, β) is a₁ and which exponent is e follow the same branch as the formula.
-The series is exact to ~1e-14 where it is used; the quadrature keeps the accuracy bounds of
-docs/maths.md, so the Op is never less accurate than the maths module's formula.
+in one numba loop over the rows (the row kernel of :mod:`bayesclv.maths.paretonbd_kernel`:
+a positive series for the dead term, quadrature where α and β are far apart), gathering
+each row's segment parameters and accumulating the weighted log-likelihood and its four
+partial derivatives per segment as it goes: ~2 ms per gradient on CDNOW master.
+``tests/models/test_paretonbd_op.py`` checks values against adaptive quadrature and
+gradients against finite differences and the PyTensor graph of the maths formula.
 """
 
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
@@ -63,174 +23,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import numba_funcify
 
-from bayesclv.maths.paretonbd import GL_GRADING, GL_NODES
-
-_XI, _OMEGA = np.polynomial.legendre.leggauss(GL_NODES)
-_LOWER = (1.0 - _XI) / 2.0
-_UPPER = (1.0 + _XI) / 2.0
-_LOG_OMEGA = np.log(_OMEGA)
-
-#: The series is used when w = |α−β|/(max(α,β)+t_x) is at most this (else quadrature).
-SERIES_MAX_RATIO = 0.5
-#: Terms before a row falls back to quadrature (heavy buyers with α and β far apart).
-SERIES_MAX_TERMS = 80
-#: Stop when the bound on every remaining term is below this, relative to the sum.
-SERIES_TOL = 1e-14
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _dead_series(r, alpha, s, beta, x, t_x, T):  # noqa: PLR0913
-    """log(s I) and its partials in (r, α, s, β) by the binomial series; ok=False if slow.
-
-    Returns (ok, log dead, d/dr, d/dα, d/ds, d/dβ). See the module docstring.
-    """
-    k = r + x + s
-    alpha_big = alpha >= beta
-    if alpha_big:
-        a1, a2, e = alpha, beta, s + 1.0
-    else:
-        a1, a2, e = beta, alpha, r + x
-    b = a1 + t_x
-    w = (a1 - a2) / b
-    if w > SERIES_MAX_RATIO:
-        return False, 0.0, 0.0, 0.0, 0.0, 0.0
-    one_m_rho = (T - t_x) / (a1 + T)
-    rho = 1.0 - one_m_rho
-    log_rho = -math.log1p((T - t_x) / b)
-    rho_kn = math.exp(k * log_rho)
-    c = -math.expm1(k * log_rho)
-    p_n = 1.0  # (e)_n / n!
-    psi = 0.0  # Σ_{j<n} 1/(e+j) = ∂ log p_n / ∂e
-    w_pow = 1.0  # w^n
-    w_pow_m1 = 0.0  # w^(n-1), 0 for n = 0
-    s_0 = s_e = s_k = s_rho = s_w = 0.0
-    ok = False
-    for n in range(SERIES_MAX_TERMS):
-        inv = 1.0 / (k + n)
-        u = p_n * w_pow * inv
-        t = u * c
-        s_0 += t
-        s_e += t * psi
-        s_k -= u * rho_kn * log_rho + t * inv
-        s_rho -= p_n * w_pow * rho_kn / rho
-        s_w += n * p_n * w_pow_m1 * c * inv
-        psi += 1.0 / (e + n)
-        p_n *= (e + n) / (n + 1.0)
-        w_pow_m1 = w_pow
-        w_pow *= w
-        rho_kn *= rho
-        c = one_m_rho + rho * c
-        # the next term of the w-derivative bounds every tail (see the module docstring)
-        ratio = w * max(1.0, (e + n + 1.0) / (n + 1.0))
-        nxt = (n + 1.0) * p_n * w_pow_m1 * c / (k + n + 1.0)
-        if n >= 1 and ratio < 1.0 and nxt < SERIES_TOL * (1.0 - ratio) * s_0:
-            ok = True
-            break
-    if not ok:
-        return False, 0.0, 0.0, 0.0, 0.0, 0.0
-    log_b = math.log(b)
-    log_dead = math.log(s) - k * log_b + math.log(s_0)
-    g_k = -log_b + s_k / s_0
-    g_e = s_e / s_0
-    g_w = s_w / s_0
-    g_a1 = -k / b + g_w * (a2 + t_x) / (b * b) + s_rho / s_0 * one_m_rho / (a1 + T)
-    g_a2 = -g_w / b
-    if alpha_big:
-        return True, log_dead, g_k, g_a1, g_k + g_e + 1.0 / s, g_a2
-    return True, log_dead, g_k + g_e, g_a2, g_k + 1.0 / s, g_a1
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _dead_quadrature(r, alpha, s, beta, x, t_x, T, lower, upper, log_omega, work):  # noqa: PLR0913
-    """log(s I) and its partials in (r, α, s, β) by the graded Gauss–Legendre rule."""
-    m = float(GL_GRADING)
-    a = r + x
-    k = a + s
-    use_alpha = s + 1.0 <= a
-    if use_alpha:
-        a1, a2, e = alpha, beta, s + 1.0
-    else:
-        a1, a2, e = beta, alpha, a
-    b = a1 + t_x
-    q = (T - t_x) / b
-    log1p_q = math.log1p(q)
-    y = -k * log1p_q / m
-    z_lo = math.exp(y)
-    c = a2 - a1
-    m_over_k = m / k
-    inv_b = 1.0 / b
-    n = lower.shape[0]
-    top = -np.inf
-    for i in range(n):
-        z = z_lo * lower[i] + upper[i]
-        log_z = math.log(z)
-        u = math.exp(m_over_k * log_z) * inv_b
-        v = c * u
-        l1p = math.log1p(v)
-        term = log_omega[i] + (m - 1.0) * log_z - e * l1p
-        work[0, i] = z
-        work[1, i] = log_z
-        work[2, i] = u
-        work[3, i] = v
-        work[4, i] = l1p
-        work[5, i] = term
-        top = max(top, term)
-    total = 0.0
-    for i in range(n):
-        p = math.exp(work[5, i] - top)
-        work[6, i] = p
-        total += p
-    log_sum = top + math.log(total)
-    # Σ p_i (...) accumulated unnormalised; the constant factors are applied once below
-    s_y = s_k = s_h = s_e = 0.0
-    for i in range(n):
-        p = work[6, i]
-        g = z_lo * lower[i] / work[0, i]
-        h = e * work[2, i] / (1.0 + work[3, i])
-        s_y += p * g * ((m - 1.0) - h * c * m_over_k)
-        s_k += p * h * work[1, i]
-        s_h += p * h
-        s_e += p * work[4, i]
-    inv_total = 1.0 / total
-    c_y = s_y * inv_total
-    c_k = s_k * inv_total * c * m_over_k / k
-    c_c = -s_h * inv_total
-    c_a1 = -c_c * c * inv_b
-    c_e = -s_e * inv_total
-    log1mexp_y = math.log(-math.expm1(y)) if y > -math.log(2.0) else math.log1p(-math.exp(y))
-    log_dead = (math.log(s) - k * math.log(b) + math.log(m / 2.0) - math.log(k)
-                + log1mexp_y + log_sum)
-    coef_y = -1.0 / math.expm1(-y) + c_y
-    coef_k = -math.log(b) - 1.0 / k + c_k - coef_y * log1p_q / m
-    coef_a1 = -k / b + c_a1 + coef_y * k * q / ((1.0 + q) * b * m) - c_c
-    if use_alpha:
-        return log_dead, coef_k, coef_a1, coef_k + c_e + 1.0 / s, c_c
-    return log_dead, coef_k + c_e, c_c, coef_k + 1.0 / s, coef_a1
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _row(r, alpha, s, beta, x, t_x, T, lower, upper, log_omega, work):  # noqa: PLR0913
-    """Log-likelihood of one row's timing part and its partials in (r, α, s, β)."""
-    a = r + x
-    log_at, log_bt = math.log(alpha + T), math.log(beta + T)
-    log_alive = -a * log_at - s * log_bt
-    d_alive = (-log_at, -a / (alpha + T), -log_bt, -s / (beta + T))
-    if not T > t_x:
-        return log_alive, d_alive[0], d_alive[1], d_alive[2], d_alive[3]
-    ok, log_dead, d0, d1, d2, d3 = _dead_series(r, alpha, s, beta, x, t_x, T)
-    if not ok:
-        log_dead, d0, d1, d2, d3 = _dead_quadrature(r, alpha, s, beta, x, t_x, T,
-                                                    lower, upper, log_omega, work)
-    top = max(log_alive, log_dead)
-    w_alive, w_dead = math.exp(log_alive - top), math.exp(log_dead - top)
-    norm = w_alive + w_dead
-    value = top + math.log(norm)
-    w_alive, w_dead = w_alive / norm, w_dead / norm
-    return (value,
-            w_alive * d_alive[0] + w_dead * d0,
-            w_alive * d_alive[1] + w_dead * d1,
-            w_alive * d_alive[2] + w_dead * d2,
-            w_alive * d_alive[3] + w_dead * d3)
+from bayesclv.maths.paretonbd_kernel import timing_row, workspace
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -253,12 +46,12 @@ def timing_loglik_and_grad(r, alpha, s, beta, segment, x, t_x, T, weight):  # no
     """
     n_seg = r.shape[0]
     grads = np.zeros((4, n_seg))
-    work = np.empty((7, _LOWER.shape[0]))
+    work = workspace()
     total = 0.0
     for j in range(segment.shape[0]):
         g = segment[j]
-        value, dr, da, ds, db = _row(r[g], alpha[g], s[g], beta[g], x[j], t_x[j], T[j],
-                                     _LOWER, _UPPER, _LOG_OMEGA, work)
+        value, dr, da, ds, db = timing_row(r[g], alpha[g], s[g], beta[g], x[j], t_x[j], T[j],
+                                           work)
         w = weight[j]
         total += w * value
         grads[0, g] += w * dr

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from bayesclv.clv import clv_draws, new_customer_value, segment_totals, value_by_period
-from bayesclv.data import CustomerSummary
+from bayesclv.data import CustomerSummary, summarise
 from bayesclv.errors import DataError, SpecError
 from bayesclv.maths import (
     bgnbd_conditional_expected_purchases,
@@ -148,3 +148,17 @@ def test_errors_name_the_bad_argument(cdnow, spec_factory, fit_factory):
         clv_draws(fit, cdnow, value=ValueSpec(horizon_months=0))
     with pytest.raises(DataError, match="spend"):
         clv_draws(replace(fit, spend=None), cdnow)
+
+
+def test_per_period_flows_add_up_per_segment(cdnow_log, spec_factory, fit_factory):
+    ids = cdnow_log["customer_id"].unique()
+    segments = pd.Series(np.array(["b", "a", "c"])[np.arange(ids.size) % 3], index=ids)
+    summary = summarise(cdnow_log, calibration_end="1997-09-30", segments=segments)
+    fit = fit_factory(spec_factory("pareto_nbd"), segments=("a", "b", "c"), draws=5,
+                      scale={"r": [0.5, 1.0, 2.0], "s": [2.0, 1.0, 0.5]})
+    periods = value_by_period(fit, summary, chunk_size=500)
+    totals = segment_totals(clv_draws(fit, summary))
+    for segment in ("a", "b", "c", "portfolio"):
+        np.testing.assert_allclose(
+            periods["discounted_margin"].sel(segment=segment).sum("period"),
+            totals["clv"].sel(segment=segment), rtol=1e-10)

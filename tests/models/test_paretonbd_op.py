@@ -11,6 +11,7 @@ import pytensor.tensor as pt
 import pytest
 
 from bayesclv.maths import paretonbd_count_loglik, paretonbd_timing_loglik
+from bayesclv.maths.paretonbd_kernel import dead_term_series
 from bayesclv.models import paretonbd_op
 from bayesclv.models.paretonbd_op import pareto_nbd_timing
 
@@ -93,7 +94,7 @@ def one_row(r, alpha, s, beta, x, t_x, T):
 
 
 def uses_series(r, alpha, s, beta, x, t_x, T) -> bool:
-    return paretonbd_op._dead_series(r, alpha, s, beta, x, t_x, T)[0]
+    return dead_term_series(r, alpha, s, beta, x, t_x, T)[0]
 
 
 # (r, α, s, β): α ≈ β (CDNOW's posterior), either one larger, equal, and far apart (where
