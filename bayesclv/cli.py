@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 console = Console(width=None if Console().is_terminal else 140)
 SpecPath = Annotated[Path, typer.Argument(help="Model spec (TOML), e.g. models/cdnow.toml.")]
+#: The demo's specs: the one it fits first, then one it only summarises.
+DEMO_SPECS = ("cdnow_sample_segments.toml", "cdnow_segments.toml")
 FitOption = Annotated[
     Path | None, typer.Option("--fit", help="Use this saved fit (NetCDF) instead of fitting.")
 ]
@@ -171,22 +173,28 @@ def report(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("out"),
-    fit: Annotated[bool, typer.Option(help="Also fit the published one-segment model.")] = True,
+    fit: Annotated[bool, typer.Option(help="Also fit the hierarchical model and build the "
+                                           "finance pack.")] = True,
 ) -> None:
-    """The main job on the bundled CDNOW data: summaries, the fit, CLV, churn, decisions."""
+    """The main job on the bundled CDNOW data: segments, the hierarchical fit, CLV, decisions.
+
+    Summarises the sample and the master by acquisition month × first-basket tier, fits the
+    9-segment hierarchical Pareto/NBD + Gamma-Gamma model to the sample
+    (models/cdnow_sample_segments.toml) and writes its finance pack.
+    """
     from bayesclv.pipeline import summarise_spec
 
     with _errors_as_messages():
         out.mkdir(parents=True, exist_ok=True)
         summaries = {}
-        for name in ("cdnow.toml", "cdnow_segments.toml"):
+        for name in DEMO_SPECS:
             spec = load_spec(_bundled_spec(name))
             with console.status(f"summarising {spec.data.source}"):
                 summaries[spec.name] = summary = summarise_spec(spec)
             _print_summary(summary, title=f"{spec.name}: {spec.data.source}")
             _write_frame(summary.describe(), out / f"{spec.name}_segments.csv")
         if fit:
-            spec = load_spec(_bundled_spec("cdnow.toml"))
+            spec = load_spec(_bundled_spec(DEMO_SPECS[0]))
             summary = summaries[spec.name]
             result = _run_fit(spec, out / f"{spec.name}_fit.nc", summary=summary)
             pack = _value_and_decisions(result, summary, spec, budget=None, criterion=None,

@@ -6,13 +6,18 @@ same way: ``SpecError("field 'sampler.chains' must be a whole number ≥ 1, got 
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from bayesclv.errors import SpecError
+
+#: A date as the spec's fields accept it in text: YYYY-MM-DD.
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 __all__ = ["check_keys", "choice", "count", "date", "number", "positive", "subtable", "typed"]
 
@@ -117,15 +122,27 @@ def count(
 def date(
     table: Mapping[str, Any], key: str, prefix: str, *, required: bool = False
 ) -> pd.Timestamp | None:
-    """A date field (TOML date or ISO string), as a normalised Timestamp."""
+    """A date field (TOML date, or text YYYY-MM-DD), as a normalised Timestamp.
+
+    "today", "03/04/2020", 20201231 or a datetime with a time zone are refused: a spec is
+    versioned, and its dates must mean the same thing whenever and wherever it runs.
+    """
     if key not in table:
         if required:
             raise SpecError(f"field '{prefix}{key}' is required (a date like 1997-09-30)")
         return None
     value = table[key]
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value.strip()):
+        raise SpecError(f"field '{prefix}{key}' = {value!r} is not a date (use YYYY-MM-DD)")
+    if not isinstance(value, (str, datetime.date)):
+        raise SpecError(f"field '{prefix}{key}' = {value!r} is not a date (use YYYY-MM-DD)")
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        raise SpecError(f"field '{prefix}{key}' = {value.isoformat()} has a time zone; give "
+                        "a plain date (YYYY-MM-DD): the log's dates are calendar days")
     try:
-        return pd.Timestamp(str(value)).normalize()
-    except (ValueError, TypeError):
+        return pd.Timestamp(str(value).strip()).as_unit("ns").normalize()
+    except (ValueError, TypeError, OverflowError):
         raise SpecError(
-            f"field '{prefix}{key}' = {value!r} is not a date (use YYYY-MM-DD)"
+            f"field '{prefix}{key}' = {value!r} is not a date pandas can represent "
+            "(use YYYY-MM-DD between 1677 and 2262)"
         ) from None

@@ -8,6 +8,8 @@ name.
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -18,14 +20,19 @@ import pandas as pd
 
 from bayesclv.actions import Action, BudgetSpec, actions_from_dicts, budget_from_dict
 from bayesclv.errors import SpecError
-from bayesclv.fields import check_keys, choice, count, date, number, positive, subtable, typed
+from bayesclv.fields import check_keys, choice, count, date, number, subtable, typed
+from bayesclv.units import TIME_UNITS
 
 Family = Literal["pareto_nbd", "bg_nbd"]
 FAMILIES: tuple[str, ...] = ("pareto_nbd", "bg_nbd")
 SEGMENTATIONS: tuple[str, ...] = ("none", "column", "cohort", "value_tier", "cohort_x_value_tier")
 BACKENDS: tuple[str, ...] = ("auto", "nutpie", "pymc")
 METHODS: tuple[str, ...] = ("nuts", "map")
-TIME_UNITS: tuple[str, ...] = ("weeks", "days")
+PERIODS: tuple[str, ...] = ("month", "quarter")
+#: Longest CLV horizon accepted: 100 years.
+MAX_HORIZON_MONTHS = 1200.0
+#: What a spec's name may look like: it becomes part of output file names.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,23 @@ class DataSpec:
     holdout_end: pd.Timestamp | None = None
     time_unit: str = "weeks"
 
+    def __post_init__(self) -> None:
+        for name in ("source", "customer", "date", "amount"):
+            _require(isinstance(getattr(self, name), str) and getattr(self, name) != "",
+                     f"data.{name} must be a non-empty string, got {getattr(self, name)!r}")
+        _require_choice("data.segmentation", self.segmentation, SEGMENTATIONS)
+        _require_choice("data.time_unit", self.time_unit, TIME_UNITS)
+        _require(self.segmentation != "column" or bool(self.segment_column),
+                 "data.segment_column is required when data.segmentation = 'column'")
+        object.__setattr__(self, "calibration_end",
+                           _as_date("data.calibration_end", self.calibration_end))
+        if self.holdout_end is not None:
+            holdout_end = _as_date("data.holdout_end", self.holdout_end)
+            object.__setattr__(self, "holdout_end", holdout_end)
+            _require(holdout_end > self.calibration_end,
+                     f"data.holdout_end ({holdout_end.date()}) must be after "
+                     f"data.calibration_end ({self.calibration_end.date()})")
+
 
 @dataclass(frozen=True)
 class NormalPrior:
@@ -70,6 +94,12 @@ class NormalPrior:
 
     mu: float
     sigma: float
+
+    def __post_init__(self) -> None:
+        _require(_is_number(self.mu) and math.isfinite(self.mu),
+                 f"mu must be a finite number, got {self.mu!r}")
+        _require(_is_number(self.sigma) and math.isfinite(self.sigma) and self.sigma > 0,
+                 f"sigma must be a finite positive number, got {self.sigma!r}")
 
 
 @dataclass(frozen=True)
@@ -90,6 +120,14 @@ class PriorSpec:
     location: Mapping[str, NormalPrior] = field(default_factory=dict)
     tau_sigma: float = 0.5
 
+    def __post_init__(self) -> None:
+        _require(_is_number(self.tau_sigma) and math.isfinite(self.tau_sigma)
+                 and self.tau_sigma > 0,
+                 f"tau_sigma must be a finite positive number, got {self.tau_sigma!r}")
+        for name, prior in self.location.items():
+            _require(isinstance(prior, NormalPrior),
+                     f"the prior of {name} must be a NormalPrior, got {prior!r}")
+
 
 @dataclass(frozen=True)
 class SamplerSpec:
@@ -103,6 +141,16 @@ class SamplerSpec:
     target_accept: float = 0.9
     seed: int = 2026
     cores: int | None = None
+
+    def __post_init__(self) -> None:
+        _require_choice("sampler.method", self.method, METHODS)
+        _require_choice("sampler.backend", self.backend, BACKENDS)
+        for name, minimum in (("chains", 1), ("tune", 0), ("draws", 1), ("seed", 0)):
+            _require_count(f"sampler.{name}", getattr(self, name), minimum)
+        if self.cores is not None:
+            _require_count("sampler.cores", self.cores, 1)
+        _require(_is_number(self.target_accept) and 0.5 <= self.target_accept < 1,
+                 f"sampler.target_accept must be in [0.5, 1), got {self.target_accept!r}")
 
 
 @dataclass(frozen=True)
@@ -131,6 +179,22 @@ class ValueSpec:
     period: str = "month"
     hdi_prob: float = 0.90
     currency: str = "currency units"
+
+    def __post_init__(self) -> None:
+        _require(_is_number(self.margin) and 0 < self.margin <= 1,
+                 f"value.margin is a share of revenue in (0, 1], got {self.margin!r}")
+        _require(_is_number(self.annual_discount_rate) and 0 <= self.annual_discount_rate < 1,
+                 "value.annual_discount_rate is a yearly rate in [0, 1) (0.10 = 10 %), "
+                 f"got {self.annual_discount_rate!r}")
+        _require(_is_number(self.horizon_months)
+                 and 0 < self.horizon_months <= MAX_HORIZON_MONTHS,
+                 f"value.horizon_months must be in (0, {MAX_HORIZON_MONTHS}] months, "
+                 f"got {self.horizon_months!r}")
+        _require_choice("value.period", self.period, PERIODS)
+        _require(_is_number(self.hdi_prob) and 0 < self.hdi_prob < 1,
+                 f"value.hdi_prob must be in (0, 1), got {self.hdi_prob!r}")
+        _require(isinstance(self.currency, str),
+                 f"value.currency must be a string, got {self.currency!r}")
 
 
 @dataclass(frozen=True)
@@ -166,6 +230,13 @@ class ModelSpec:
     actions: tuple[Action, ...] = ()
     budget: BudgetSpec | None = None
     path: Path | None = None
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.name, str) and SAFE_NAME.fullmatch(self.name) is not None,
+                 f"model.name = {self.name!r} must be a plain file-name stem (letters, digits, "
+                 "'_', '-', '.'; starting with a letter or digit): it names the output files")
+        _require_choice("model.family", self.family, FAMILIES)
+        _require(isinstance(self.spend, bool), f"model.spend must be a bool, got {self.spend!r}")
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, path: Path | None = None) -> ModelSpec:
@@ -290,15 +361,8 @@ def _data_spec(table: Mapping[str, Any]) -> DataSpec:
     )
     segmentation = choice(table, "segmentation", SEGMENTATIONS, p, default="none")
     segment_column = typed(table, "segment_column", str, p, default=None)
-    if segmentation == "column" and not segment_column:
-        raise SpecError("data.segment_column is required when data.segmentation = 'column'")
     calibration_end = date(table, "calibration_end", p, required=True)
     holdout_end = date(table, "holdout_end", p)
-    if holdout_end is not None and holdout_end <= calibration_end:
-        raise SpecError(
-            f"data.holdout_end ({holdout_end.date()}) must be after "
-            f"data.calibration_end ({calibration_end.date()})"
-        )
     return DataSpec(
         source=typed(table, "source", str, p, required=True),
         customer=typed(table, "customer", str, p, default="customer_id"),
@@ -318,7 +382,7 @@ def _prior_spec(table: Mapping[str, Any], prefix: str) -> PriorSpec:
     tau_sigma = 0.5
     for key, value in table.items():
         if key == "tau_sigma":
-            tau_sigma = positive(table, key, prefix)
+            tau_sigma = number(table, key, prefix)
             continue
         if not isinstance(value, Mapping):
             raise SpecError(
@@ -326,17 +390,21 @@ def _prior_spec(table: Mapping[str, Any], prefix: str) -> PriorSpec:
             )
         check_keys(value, ("mu", "sigma"), f"{prefix}{key}.")
         mu = number(value, "mu", f"{prefix}{key}.", required=True)
-        sigma = positive(value, "sigma", f"{prefix}{key}.", required=True)
-        location[key] = NormalPrior(mu=mu, sigma=sigma)
-    return PriorSpec(location=location, tau_sigma=tau_sigma)
+        sigma = number(value, "sigma", f"{prefix}{key}.", required=True)
+        try:
+            location[key] = NormalPrior(mu=mu, sigma=sigma)
+        except SpecError as err:
+            raise SpecError(f"{prefix}{key}.{err}") from None
+    try:
+        return PriorSpec(location=location, tau_sigma=tau_sigma)
+    except SpecError as err:
+        raise SpecError(f"{prefix}{err}") from None
 
 
 def _sampler_spec(table: Mapping[str, Any]) -> SamplerSpec:
     p = "sampler."
     check_keys(table, tuple(f.name for f in fields(SamplerSpec)), p)
     target_accept = number(table, "target_accept", p, default=0.9)
-    if not 0.5 <= target_accept < 1:
-        raise SpecError(f"sampler.target_accept must be in [0.5, 1), got {target_accept}")
     cores = table.get("cores")
     return SamplerSpec(
         method=choice(table, "method", METHODS, p, default="nuts"),
@@ -353,22 +421,49 @@ def _sampler_spec(table: Mapping[str, Any]) -> SamplerSpec:
 def _value_spec(table: Mapping[str, Any]) -> ValueSpec:
     p = "value."
     check_keys(table, tuple(f.name for f in fields(ValueSpec)), p)
-    margin = number(table, "margin", p, default=1.0)
-    if not 0 < margin <= 1:
-        raise SpecError(f"value.margin is a share of revenue in (0, 1], got {margin}")
-    rate = number(table, "annual_discount_rate", p, default=0.10)
-    if not 0 <= rate < 1:
-        raise SpecError(
-            f"value.annual_discount_rate is a yearly rate in [0, 1) (0.10 = 10 %), got {rate}"
-        )
-    hdi_prob = number(table, "hdi_prob", p, default=0.90)
-    if not 0 < hdi_prob < 1:
-        raise SpecError(f"value.hdi_prob must be in (0, 1), got {hdi_prob}")
     return ValueSpec(
-        margin=margin,
-        annual_discount_rate=rate,
-        horizon_months=positive(table, "horizon_months", p, default=36.0),
-        period=choice(table, "period", ("month", "quarter"), p, default="month"),
-        hdi_prob=hdi_prob,
+        margin=number(table, "margin", p, default=1.0),
+        annual_discount_rate=number(table, "annual_discount_rate", p, default=0.10),
+        horizon_months=number(table, "horizon_months", p, default=36.0),
+        period=choice(table, "period", PERIODS, p, default="month"),
+        hdi_prob=number(table, "hdi_prob", p, default=0.90),
         currency=typed(table, "currency", str, p, default="currency units"),
     )
+
+
+def _is_number(value: Any) -> bool:
+    """A real number that is not a bool (``margin = true`` is a mistake, not 1)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise SpecError(message)
+
+
+def _require_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    _require(value in choices, f"field '{name}' = {value!r} is not one of {', '.join(choices)}")
+
+
+def _require_count(name: str, value: Any, minimum: int) -> None:
+    _require(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
+             f"field '{name}' must be a whole number ≥ {minimum}, got {value!r}")
+
+
+def _as_date(name: str, value: Any) -> pd.Timestamp:
+    """A date field as a normalised, time-zone-free Timestamp, or a SpecError naming it."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        raise SpecError(f"field '{name}' = {value!r} is not a date (use YYYY-MM-DD)") from None
+    try:
+        stamp = stamp.as_unit("ns")
+    except (ValueError, OverflowError):
+        raise SpecError(f"field '{name}' = {value!r} is not a date pandas can represent "
+                        "(use YYYY-MM-DD between 1677 and 2262)") from None
+    if stamp is pd.NaT:
+        raise SpecError(f"field '{name}' is missing (NaT); use a date like 1997-09-30")
+    if stamp.tzinfo is not None:
+        raise SpecError(f"field '{name}' = {value!r} has a time zone; give a plain date "
+                        "(YYYY-MM-DD): the log's dates are calendar days")
+    return stamp.normalize()

@@ -37,9 +37,10 @@ def test_fit_map_prints_parameters_with_intervals():
 def test_demo_without_fit_writes_segment_tables(tmp_path):
     result = runner.invoke(app, ["demo", "--no-fit", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    segments = pd.read_csv(tmp_path / "cdnow_segments_segments.csv")
-    assert len(segments) == 10  # 3 monthly cohorts × 3 first-basket tiers + the total
-    assert int(segments.set_index("segment").loc["total", "customers"]) == 23570
+    for name, customers in (("cdnow_sample_segments", 2357), ("cdnow_segments", 23570)):
+        segments = pd.read_csv(tmp_path / f"{name}_segments.csv")
+        assert len(segments) == 10  # 3 monthly cohorts × 3 first-basket tiers + the total
+        assert int(segments.set_index("segment").loc["total", "customers"]) == customers
 
 
 def test_bad_spec_is_one_clear_line(tmp_path):

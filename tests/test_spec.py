@@ -95,3 +95,49 @@ def test_with_sampler_keeps_what_it_is_not_told_to_change():
     changed = spec.with_sampler(draws=300, method=None)
     assert (changed.sampler.method, changed.sampler.draws, changed.sampler.tune,
             changed.sampler.chains) == ("map", 300, 200, 2)
+
+
+@pytest.mark.parametrize(
+    ("sections", "fragment"),
+    [
+        ({"priors": {"log_r": {"mu": float("nan"), "sigma": 1.0}}}, "priors.log_r.mu"),
+        ({"priors": {"tau_sigma": float("inf")}}, "priors.tau_sigma"),
+        ({"value": {"horizon_months": float("inf")}}, "value.horizon_months"),
+        ({"value": {"horizon_months": 1e7}}, "value.horizon_months"),
+        ({"model": {"name": "../../x"}}, "model.name"),
+        ({"model": {"name": ""}}, "model.name"),
+        ({"data": {"calibration_end": "today"}}, "data.calibration_end"),
+        ({"data": {"calibration_end": "03/04/2020"}}, "data.calibration_end"),
+        ({"data": {"calibration_end": 20201231}}, "data.calibration_end"),
+        ({"data": {"calibration_end": "9999-12-31"}}, "between 1677 and 2262"),
+    ],
+)
+def test_values_that_would_fail_late_are_refused_early(sections, fragment):
+    with pytest.raises(SpecError) as caught:
+        ModelSpec.from_dict(minimal(**sections))
+    assert fragment in str(caught.value)
+
+
+def test_a_time_zone_in_a_date_is_refused():
+    import datetime
+
+    aware = datetime.datetime(1997, 9, 30, tzinfo=datetime.UTC)
+    with pytest.raises(SpecError, match="time zone"):
+        ModelSpec.from_dict(minimal(data={"calibration_end": aware}))
+
+
+def test_specs_built_in_python_obey_the_toml_rules():
+    from bayesclv.spec import DataSpec, NormalPrior, SamplerSpec, ValueSpec
+
+    with pytest.raises(SpecError, match="value.margin"):
+        ValueSpec(margin=5)
+    with pytest.raises(SpecError, match="sampler.chains"):
+        SamplerSpec(chains=0)
+    with pytest.raises(SpecError, match="mu"):
+        NormalPrior(mu=float("nan"), sigma=1.0)
+    with pytest.raises(SpecError, match="data.holdout_end"):
+        DataSpec(source="x.csv", calibration_end="1997-09-30", holdout_end="1997-01-01")
+    data = DataSpec(source="x.csv", calibration_end="1997-09-30")
+    assert data.calibration_end == pd.Timestamp("1997-09-30")
+    with pytest.raises(SpecError, match="model.name"):
+        ModelSpec(name="a/b", data=data)

@@ -20,9 +20,9 @@ from bayesclv.clv.tables import hdi_label, resolve_hdi_prob
 from bayesclv.clv.totals import PORTFOLIO
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
-from bayesclv.maths import UNITS_PER_YEAR
 from bayesclv.models import Fit
 from bayesclv.spec import ValueSpec
+from bayesclv.units import DAYS_PER_UNIT
 
 __all__ = ["period_table", "value_by_period"]
 
@@ -135,7 +135,7 @@ def _label(post, labels, purchases, revenue, settings: ValueSettings,
     ds = ds.assign_coords(period_end=("period", settings.boundaries),
                           discount_factor=("period", settings.discount))
     if calibration_end is not None:
-        days = settings.boundaries * 365.25 / UNITS_PER_YEAR[settings.time_unit]
+        days = settings.boundaries * DAYS_PER_UNIT[settings.time_unit]
         ds = ds.assign_coords(period_end_date=(
             "period", (calibration_end + pd.to_timedelta(np.round(days), unit="D")).to_numpy()))
     ds.attrs = {**settings.attrs(),

@@ -14,9 +14,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from bayesclv import units
 from bayesclv.errors import SpecError
-from bayesclv.maths import UNITS_PER_YEAR, discount_factor
+from bayesclv.maths import discount_factor
 from bayesclv.spec import ValueSpec
+from bayesclv.units import TIME_UNITS
 
 __all__ = ["MONTHS_PER_PERIOD", "ValueSettings", "value_settings"]
 
@@ -102,24 +104,14 @@ def value_settings(
     Raises
     ------
     SpecError
-        Naming the bad field: a margin outside (0, 1], a rate ≤ −1, a non-positive horizon,
-        an unknown period or convention or time unit.
+        For an unknown convention or time unit (the value settings themselves are checked
+        by :class:`~bayesclv.spec.ValueSpec` when it is built).
     """
-    if time_unit not in UNITS_PER_YEAR:
-        raise SpecError(f"time_unit={time_unit!r} is not one of {sorted(UNITS_PER_YEAR)}")
-    if not 0 < value.margin <= 1:
-        raise SpecError(f"value.margin={value.margin} must be in (0, 1]")
-    if not value.annual_discount_rate > -1:
-        raise SpecError(f"value.annual_discount_rate={value.annual_discount_rate} must be > -1")
-    if not value.horizon_months > 0:
-        raise SpecError(f"value.horizon_months={value.horizon_months} must be > 0")
-    if value.period not in MONTHS_PER_PERIOD:
-        raise SpecError(f"value.period={value.period!r} must be one of {list(MONTHS_PER_PERIOD)}")
-    if not 0 < value.hdi_prob < 1:
-        raise SpecError(f"value.hdi_prob={value.hdi_prob} must be in (0, 1)")
+    if time_unit not in TIME_UNITS:
+        raise SpecError(f"time_unit={time_unit!r} is not one of {', '.join(TIME_UNITS)}")
     if convention not in ("end", "mid"):
         raise SpecError(f"convention={convention!r} must be 'end' or 'mid'")
-    units_per_month = UNITS_PER_YEAR[time_unit] / 12.0
+    units_per_month = units.units_per_month(time_unit)
     period_months = MONTHS_PER_PERIOD[value.period]
     n_periods = int(np.ceil(value.horizon_months / period_months - 1e-9))
     ends_months = np.minimum(period_months * np.arange(1, n_periods + 1), value.horizon_months)

@@ -10,8 +10,9 @@ import pandas as pd
 from bayesclv.data.assemble import DEFAULT_SEGMENT, categorical_segments
 from bayesclv.data.columns import check_columns
 from bayesclv.data.summary import CustomerSummary
-from bayesclv.data.validate import TIME_UNITS, check_time_unit, parse_day
+from bayesclv.data.validate import check_time_unit, parse_day
 from bayesclv.errors import DataError
+from bayesclv.units import DAYS_PER_UNIT
 
 SPEND_NAMES = ("mean_spend", "zbar")
 
@@ -79,7 +80,7 @@ def summary_from_frame(
                 _numeric(table, "first_amount", ids, allow_missing=True)
                 if "first_amount" in table.columns else np.full(len(table), np.nan)
             ),
-            "first_purchase": _first_purchase(big_t, cal, TIME_UNITS[unit]),
+            "first_purchase": _first_purchase(big_t, cal, DAYS_PER_UNIT[unit]),
         },
         index=pd.Index(ids.to_numpy(), dtype="str", name="customer_id"),
     )

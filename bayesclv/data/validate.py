@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bayesclv.errors import DataError
+from bayesclv.units import DAYS_PER_UNIT, TIME_UNITS
 
-TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
 ENGINES = ("auto", "pandas", "duckdb", "spark")
 DATE_TEXT = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[T ]|$)"
 """What a date string must start with, in every engine: a whole ISO 8601 date, optionally
@@ -48,7 +48,7 @@ class Window:
     @property
     def unit_days(self) -> float:
         """Length of one time unit in days."""
-        return TIME_UNITS[self.time_unit]
+        return DAYS_PER_UNIT[self.time_unit]
 
     @property
     def last_end(self) -> pd.Timestamp:

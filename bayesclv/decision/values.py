@@ -42,15 +42,11 @@ from bayesclv.clv.inputs import CustomerInputs, PosteriorDraws, customer_inputs,
 from bayesclv.clv.settings import Convention, ValueSettings, value_settings
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import SpecError
-from bayesclv.maths import UNITS_PER_YEAR
 from bayesclv.models import Fit
 from bayesclv.spec import ValueSpec
+from bayesclv.units import weeks_per_unit
 
 __all__ = ["ActionFactors", "CustomerScorer", "action_values", "draw_action_factors"]
-
-WEEKS_PER_UNIT = {unit: UNITS_PER_YEAR["weeks"] / per_year
-                  for unit, per_year in UNITS_PER_YEAR.items()}
-
 
 @dataclass(frozen=True)
 class ActionFactors:
@@ -233,7 +229,7 @@ def _check_segments(action: Action, segments: Sequence[str]) -> None:
 def _eligibility(actions: Sequence[Action], inputs: CustomerInputs, p_alive_mean: np.ndarray,
                  clv_mean: np.ndarray, time_unit: str) -> np.ndarray:
     """(customers, actions) mask; an action that selects nobody is an error naming its bands."""
-    recency = (inputs.T - inputs.t_x) * WEEKS_PER_UNIT[time_unit]
+    recency = (inputs.T - inputs.t_x) * weeks_per_unit(time_unit)
     masks = []
     for action in actions:
         rule = action.eligibility

@@ -14,7 +14,6 @@ from bayesclv.maths.bgnbd import (
     bgnbd_timing_loglik,
 )
 from bayesclv.maths.discounting import (
-    UNITS_PER_YEAR,
     discount_factor,
     discounted_residual_purchases,
     expected_purchases_by_period,
@@ -31,7 +30,6 @@ from bayesclv.maths.paretonbd import (
 )
 
 __all__ = [
-    "UNITS_PER_YEAR",
     "bgnbd_conditional_expected_purchases",
     "bgnbd_count_loglik",
     "bgnbd_expected_purchases",

@@ -16,19 +16,15 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from bayesclv.units import UNITS_PER_YEAR
+
 __all__ = [
-    "UNITS_PER_YEAR",
     "period_boundaries",
     "discount_factor",
     "expected_purchases_by_period",
     "discounted_residual_purchases",
 ]
 
-UNITS_PER_YEAR: dict[str, float] = {
-    "days": 365.25,
-    "weeks": 365.25 / 7.0,
-    "months": 365.25 / 30.4375,
-}
 
 TimeUnit = Literal["days", "weeks", "months"]
 Convention = Literal["end", "mid"]

@@ -15,7 +15,15 @@ a cheap pilot estimates them:
 2. per parameter, the segment modes θ̂_g ~ Normal(m, τ² + σ_g²) give an approximate
    marginal posterior of τ (m integrated out under a flat prior, τ's half-normal prior
    kept), evaluated on a grid;
-3. λ_g is the posterior mean of τ² / (τ² + σ_g²).
+3. λ_g = τ_q² / (τ_q² + σ_g²) at a lower quantile τ_q (TAU_QUANTILE) of that posterior.
+
+Why a lower quantile and not a central value of τ: where τ's posterior reaches toward 0 (few
+or small segments), the region of small τ is where a centred coordinate funnels and NUTS
+diverges, while a too-low λ only costs some steps where τ is large. On the CDNOW sample
+split into 9 segments (~260 customers each; 4 × 1000/1000, target_accept 0.95) λ from the
+posterior mean of τ²/(τ²+σ²) left 1 + 3 divergences and R-hat 1.016 (54 s), λ = 0 for all
+took 92 s with R-hat 1.010, and λ at τ's lower quartile gave 0 divergences, R-hat ≤ 1.01
+in 71 s.
 
 On CDNOW master (9 segments of ~2,600 customers) this centres the well-identified purchase
 parameters (λ ≈ 0.9) and leaves the dropout shape half-centred; see docs/models.md for the
@@ -38,6 +46,8 @@ from bayesclv.models.hierarchy import Centring
 HESSIAN_STEP = 1e-4
 #: Points of the grid on which τ's approximate posterior is evaluated.
 TAU_GRID_POINTS = 400
+#: Quantile of τ's approximate posterior at which λ_g = τ²/(τ² + σ_g²) is taken.
+TAU_QUANTILE = 0.25
 
 
 def choose_centring(unpooled: pm.Model, tau_sigma: float) -> Centring:
@@ -125,7 +135,7 @@ def _block_hessian(evaluate, flat: np.ndarray, n_params: int, n_segments: int) -
 
 
 def centring_weights(mode: np.ndarray, variance: np.ndarray, tau_sigma: float) -> np.ndarray:
-    """λ_g = E[τ² / (τ² + σ_g²)] under τ's approximate posterior given the segment modes.
+    """λ_g = τ_q² / (τ_q² + σ_g²), τ_q a lower quantile of τ's posterior given the modes.
 
     Parameters
     ----------
@@ -159,6 +169,7 @@ def centring_weights(mode: np.ndarray, variance: np.ndarray, tau_sigma: float) -
         - 0.5 * (tau[:, 0] / tau_sigma) ** 2
     )
     posterior = np.exp(log_post - log_post.max())
-    posterior /= posterior.sum()
-    weights[known] = posterior @ (tau**2 / d)
+    cumulative = np.cumsum(posterior) / posterior.sum()
+    tau_q = tau[min(int(np.searchsorted(cumulative, TAU_QUANTILE)), tau.shape[0] - 1), 0]
+    weights[known] = tau_q**2 / (tau_q**2 + v)
     return weights

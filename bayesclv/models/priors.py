@@ -11,8 +11,7 @@ from __future__ import annotations
 import math
 
 from bayesclv.spec import NormalPrior
-
-DAYS_PER_UNIT = {"weeks": 7.0, "days": 1.0}
+from bayesclv.units import weeks_per_unit
 
 # Unconstrained parameter -> (prior mean, prior sd, is the log of a rate per time unit).
 _DEFAULTS: dict[str, tuple[float, float, bool]] = {
@@ -45,5 +44,5 @@ def default_prior(name: str, time_unit: str = "weeks") -> NormalPrior:
     """
     mu, sigma, is_rate = _DEFAULTS[name]
     if is_rate:
-        mu += math.log(DAYS_PER_UNIT[time_unit] / 7.0)
+        mu += math.log(weeks_per_unit(time_unit))
     return NormalPrior(mu=mu, sigma=sigma)

@@ -34,8 +34,9 @@ from bayesclv.clv.predictive import simulate_periods
 from bayesclv.clv.settings import ValueSettings
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
-from bayesclv.maths import UNITS_PER_YEAR, bgnbd_expected_purchases, paretonbd_expected_purchases
+from bayesclv.maths import bgnbd_expected_purchases, paretonbd_expected_purchases
 from bayesclv.models import Fit
+from bayesclv.units import DAYS_PER_UNIT
 
 __all__ = ["HoldoutReport", "holdout_report"]
 
@@ -255,7 +256,7 @@ def _tracking(fit, summary, transactions, post, inputs, rows, alive, customer, d
                      & log[customer].isin(summary.frame.index)].drop_duplicates()
     week = np.ceil((in_holdout[date] - start).dt.days.to_numpy() / 7).astype(int)
     actual = np.cumsum(np.bincount(week, minlength=n_weeks + 1)[1:n_weeks + 1])
-    days_per_unit = 365.25 / UNITS_PER_YEAR[fit.time_unit]
+    days_per_unit = DAYS_PER_UNIT[fit.time_unit]
     ends = np.minimum(7.0 * np.arange(1, n_weeks + 1), (end - start).days) / days_per_unit
     conditional = np.zeros((post.n_samples, n_weeks))
     counts = np.bincount(rows.inverse, minlength=len(rows))
