@@ -20,6 +20,10 @@ def gammagamma_loglik(p: Any, q: Any, gamma: Any, n_spend: Any, mean_spend: Any)
 
     log f(zbar | n) = lnΓ(pn+q) - lnΓ(pn) - lnΓ(q) + q log γ + (pn-1) log zbar
     + pn log n - (pn+q) log(γ + n zbar). Works on NumPy arrays and PyTensor variables.
+    Written so that it stays accurate for any q (lnΓ(pn+q) − lnΓ(q) and
+    q log γ − q log(γ + n zbar) are computed without cancelling large terms): as q → ∞
+    with q/γ = ν fixed it tends to the Gamma(pn, rate nν) density of the mean of n
+    transactions.
 
     Parameters
     ----------
@@ -39,8 +43,31 @@ def gammagamma_loglik(p: Any, q: Any, gamma: Any, n_spend: Any, mean_spend: Any)
     ops = ops_for(p, q, gamma, n_spend, mean_spend)
     p, q, gamma, n, zbar = (ops.asarray(v) for v in (p, q, gamma, n_spend, mean_spend))
     pn = p * n
-    return (ops.gammaln(pn + q) - ops.gammaln(pn) - ops.gammaln(q) + q * ops.log(gamma)
-            + (pn - 1.0) * ops.log(zbar) + pn * ops.log(n) - (pn + q) * ops.log(gamma + n * zbar))
+    total = n * zbar
+    # q log γ − (pn+q) log(γ + n zbar), without the two large terms that cancel
+    return (_log_rising(q, pn, ops) - ops.gammaln(pn) + (pn - 1.0) * ops.log(zbar)
+            + pn * ops.log(n) - pn * ops.log(gamma + total) - q * ops.log1p(total / gamma))
+
+
+#: Above this q, lnΓ(q + a) − lnΓ(q) is taken from Stirling's series (see _log_rising).
+LARGE_Q = 1e5
+
+
+def _log_rising(q: Any, a: Any, ops: Any) -> Any:
+    """lnΓ(q + a) − lnΓ(q), also for huge q.
+
+    The plain difference of two lnΓ of size q log q loses every digit once q log q ≫ 1e16
+    (q = 1e86 gives noise of ±1e72: a sampler that strays there sees a spurious mode and
+    sticks). Above LARGE_Q Stirling's series gives the difference directly:
+    (q + a − ½) log1p(a/q) + a log q − a + 1/(12(q+a)) − 1/(12q), whose next term is
+    below 1e−17 there.
+    """
+    plain = ops.gammaln(q + a) - ops.gammaln(q)
+    large = q > LARGE_Q
+    q_big = ops.where(large, q, LARGE_Q)
+    stirling = ((q_big + a - 0.5) * ops.log1p(a / q_big) + a * ops.log(q_big) - a
+                + 1.0 / (12.0 * (q_big + a)) - 1.0 / (12.0 * q_big))
+    return ops.where(large, stirling, plain)
 
 
 def gammagamma_conditional_mean_spend(p: Any, q: Any, gamma: Any, n_spend: Any,

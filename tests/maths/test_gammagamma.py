@@ -35,3 +35,33 @@ def test_conditional_mean_spend():
     weight = p * n / (p * n + q - 1)
     want = (1 - weight) * p * gamma / (q - 1) + weight * zbar
     assert gammagamma_conditional_mean_spend(*P, n, zbar) == pytest.approx(want, rel=1e-14)
+
+
+@pytest.mark.parametrize("q", [1e3, 1e6, 1e12, 1e40, 1e86])
+def test_huge_q_tends_to_the_gamma_density_of_the_mean(q):
+    # q → ∞ with q/γ = ν fixed: every customer has the same ν, so the mean of n
+    # Gamma(p, ν) transactions is Gamma(pn, rate nν); the error is O(1/q).
+    from scipy import stats
+
+    p, nu = 3.0, 0.2
+    n = np.array([1.0, 2.0, 7.0, 40.0])
+    zbar = np.array([5.0, 14.0, 30.0, 16.0])
+    got = gammagamma_loglik(p, q, q / nu, n, zbar)
+    want = stats.gamma.logpdf(zbar, a=p * n, scale=1.0 / (n * nu))
+    np.testing.assert_allclose(got, want, rtol=0, atol=max(5e-12, 50.0 * p * n.max() / q))
+
+
+def test_the_stable_form_joins_the_plain_one_at_the_switch():
+    from scipy import special
+
+    from bayesclv.maths.gammagamma import LARGE_Q
+
+    p, n, zbar = 2.5, np.array([1.0, 3.0, 12.0]), np.array([8.0, 20.0, 35.0])
+    for q in (LARGE_Q * 0.999, LARGE_Q * 1.001):
+        gamma = q / 0.1
+        pn = p * n
+        plain = (special.gammaln(pn + q) - special.gammaln(pn) - special.gammaln(q)
+                 + q * np.log(gamma) + (pn - 1) * np.log(zbar) + pn * np.log(n)
+                 - (pn + q) * np.log(gamma + n * zbar))
+        np.testing.assert_allclose(gammagamma_loglik(p, q, gamma, n, zbar), plain,
+                                   rtol=0, atol=1e-8)
