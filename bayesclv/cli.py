@@ -18,7 +18,7 @@ from bayesclv.data import CustomerSummary
 from bayesclv.errors import BayesCLVError, ConvergenceWarning, SpecError
 from bayesclv.models import Fit
 from bayesclv.report import ReportPack, write_report
-from bayesclv.spec import ModelSpec, PriorSpec, load_spec
+from bayesclv.spec import FAMILIES, ModelSpec, PriorSpec, load_spec
 
 app = typer.Typer(
     help="Bayesian customer lifetime value: summarise, fit and report from a model spec.",
@@ -39,6 +39,12 @@ CriterionOption = Annotated[
     str | None, typer.Option(help="mean, quantile, mean_minus_sd or cvar; default: the spec's.")
 ]
 ThinOption = Annotated[int, typer.Option(help="Keep every thin-th posterior draw for decisions.")]
+AllowUnconverged = Annotated[bool, typer.Option(
+    "--allow-unconverged",
+    help="Exit 0 even when a fit failed its convergence checks (default: exit status 3, "
+         "after writing the outputs; the warnings are printed either way).")]
+#: Exit status of a command whose fit did not converge (2 is a bad input).
+UNCONVERGED_EXIT = 3
 
 
 @app.command()
@@ -69,13 +75,15 @@ def fit_command(
     draws: Annotated[int | None, typer.Option(help="Override sampler.draws.")] = None,
     tune: Annotated[int | None, typer.Option(help="Override sampler.tune.")] = None,
     chains: Annotated[int | None, typer.Option(help="Override sampler.chains.")] = None,
+    allow_unconverged: AllowUnconverged = False,
 ) -> None:
     """Fit the spec's models and print posterior parameters with intervals and diagnostics."""
     with _errors_as_messages():
         spec = load_spec(spec_path).with_sampler(
             method=method, draws=draws, tune=tune, chains=chains
         )
-        _run_fit(spec, out)
+        result = _run_fit(spec, out)
+    _exit_if_unconverged(result, allow_unconverged)
 
 
 @app.command()
@@ -84,6 +92,7 @@ def check(
     compare_families: Annotated[
         bool, typer.Option("--compare", help="Also fit the other family and compare by LOO.")
     ] = False,
+    allow_unconverged: AllowUnconverged = False,
 ) -> None:
     """Fit a spec, then print its predictive check and (optionally) a LOO family comparison."""
     from bayesclv.models import fit as fit_model
@@ -104,12 +113,13 @@ def check(
             ),
         )
         if compare_families:
-            other = "bg_nbd" if spec.family == "pareto_nbd" else "pareto_nbd"
+            other = next(name for name in FAMILIES if name != spec.family)
             other_spec = replace(spec, family=other, spend=False, priors=PriorSpec())
             console.print(f"fitting {other} for the comparison")
             fits = {spec.family: result, other: fit_model(summary, other_spec)}
             title = "PSIS-LOO comparison (elpd in nats; higher is better)"
             _print_frame(compare(fits), title=title)
+    _exit_if_unconverged(result, allow_unconverged)
 
 
 @app.command()
@@ -120,6 +130,7 @@ def decide(
     criterion: CriterionOption = None,
     thin: ThinOption = 4,
     out: Annotated[Path, typer.Option(help="Folder for the decision tables.")] = Path("out"),
+    allow_unconverged: AllowUnconverged = False,
 ) -> None:
     """Rank the spec's retention actions per customer and segment, then plan the campaign."""
     from bayesclv.pipeline import summarise_spec
@@ -135,6 +146,7 @@ def decide(
         _print_decisions(pack)
         write_report(pack, out, name=spec.name, formats=("csv",))
         console.print(f"wrote decision tables, allocation and budget curve to {out}/")
+    _exit_if_unconverged(result, allow_unconverged)
 
 
 @app.command()
@@ -149,6 +161,7 @@ def report(
         typer.Option("--format", help="csv, xlsx or html; repeat for several (default: all)."),
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the report.")] = Path("out"),
+    allow_unconverged: AllowUnconverged = False,
 ) -> None:
     """Write the finance pack: CLV, churn, holdout, decisions and campaign as CSV/Excel/HTML."""
     from bayesclv.pipeline import summarise_spec
@@ -168,6 +181,7 @@ def report(
                       + ", ".join(p.name for p in paths if p.suffix in (".html", ".xlsx"))
                       + (f" and {sum(p.suffix == '.csv' for p in paths)} CSV tables"
                          if "csv" in chosen else ""))
+    _exit_if_unconverged(result, allow_unconverged)
 
 
 @app.command()
@@ -175,6 +189,7 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("out"),
     fit: Annotated[bool, typer.Option(help="Also fit the hierarchical model and build the "
                                            "finance pack.")] = True,
+    allow_unconverged: AllowUnconverged = False,
 ) -> None:
     """The main job on the bundled CDNOW data: segments, the hierarchical fit, CLV, decisions.
 
@@ -205,6 +220,8 @@ def demo(
             write_report(pack, out, name=spec.name)
             console.print(f"wrote the report to {out}/{spec.name}.html, {out}/{spec.name}.xlsx "
                           f"and {out}/{spec.name}_*.csv")
+    if fit:
+        _exit_if_unconverged(result, allow_unconverged)
 
 
 def _value_and_decisions(result: Fit, summary: CustomerSummary, spec: ModelSpec, *,
@@ -359,6 +376,16 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(path)
     else:
         frame.to_csv(path)
+
+
+def _exit_if_unconverged(result: Fit, allowed: bool) -> None:
+    """Exit with UNCONVERGED_EXIT when a part of the fit failed its checks, unless allowed."""
+    failed = [part for part, check in result.convergence().items() if not check.ok]
+    if failed and not allowed:
+        console.print(f"[bold red]exit status {UNCONVERGED_EXIT}:[/bold red] the "
+                      f"{' and '.join(failed)} model did not converge (outputs were written; "
+                      "--allow-unconverged to exit 0)")
+        raise typer.Exit(code=UNCONVERGED_EXIT)
 
 
 class _errors_as_messages:

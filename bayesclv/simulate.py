@@ -47,6 +47,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesclv.errors import SpecError
+from bayesclv.maths.families import FAMILIES
 
 __all__ = [
     "DEFAULT_POPULATION",
@@ -63,8 +64,7 @@ __all__ = [
 Family = Literal["pareto_nbd", "bg_nbd"]
 
 FAMILY_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "pareto_nbd": ("r", "alpha", "s", "beta"),
-    "bg_nbd": ("r", "alpha", "a", "b"),
+    name: record.natural for name, record in FAMILIES.items()
 }
 """Purchase and dropout parameters of each family, in a fixed order."""
 

@@ -21,10 +21,11 @@ import pandas as pd
 from bayesclv.actions import Action, BudgetSpec, actions_from_dicts, budget_from_dict
 from bayesclv.errors import SpecError
 from bayesclv.fields import check_keys, choice, count, date, number, subtable, typed
+from bayesclv.maths import families
 from bayesclv.units import TIME_UNITS
 
 Family = Literal["pareto_nbd", "bg_nbd"]
-FAMILIES: tuple[str, ...] = ("pareto_nbd", "bg_nbd")
+FAMILIES: tuple[str, ...] = tuple(families.FAMILIES)
 SEGMENTATIONS: tuple[str, ...] = ("none", "column", "cohort", "value_tier", "cohort_x_value_tier")
 BACKENDS: tuple[str, ...] = ("auto", "nutpie", "pymc")
 METHODS: tuple[str, ...] = ("nuts", "map")

@@ -113,3 +113,18 @@ def test_report_with_an_unknown_format_stops_before_fitting(tmp_path):
     assert result.exit_code == 2
     assert "'pdf' is not one of csv, xlsx, html" in result.output
     assert "fitting" not in result.output and not list(tmp_path.iterdir())
+
+
+def test_an_unconverged_fit_exits_with_its_own_status(tmp_path):
+    spec = tmp_path / "short.toml"
+    spec.write_text(
+        '[model]\nname = "short"\nfamily = "bg_nbd"\nspend = false\n'
+        '[data]\nsource = "bayesclv:cdnow_sample"\ncalibration_end = 1997-09-30\n'
+        '[sampler]\nchains = 2\ntune = 30\ndraws = 30\nseed = 1\n'
+    )
+    result = runner.invoke(app, ["fit", str(spec)])
+    assert result.exit_code == 3, result.output
+    assert "NOT converged" in result.output and "exit status 3" in result.output
+    allowed = runner.invoke(app, ["fit", str(spec), "--allow-unconverged"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "NOT converged" in allowed.output

@@ -15,8 +15,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "bayesclv"
 LAYERS: list[tuple[str, ...]] = [
     ("errors", "units"),
     ("__init__", "fields"),
-    ("actions", "maths", "simulate", "data"),
-    ("spec", "datasets"),
+    ("actions", "maths", "data"),
+    ("spec", "datasets", "simulate"),
     ("models",),
     ("clv",),
     ("decision", "validate"),

@@ -12,41 +12,25 @@ expectation is that times P(alive) (FHL 2005 eq. 10; SMC 1987).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from bayesclv.clv.inputs import CustomerInputs, PosteriorDraws
 from bayesclv.clv.settings import ValueSettings
-from bayesclv.maths import (
-    bgnbd_expected_purchases,
-    bgnbd_p_alive,
-    gammagamma_conditional_mean_spend,
-    paretonbd_expected_purchases,
-    paretonbd_p_alive,
-)
+from bayesclv.maths import gammagamma_conditional_mean_spend
+from bayesclv.maths.families import family
 
 __all__ = [
     "Histories",
     "ProcessFactors",
-    "alive_parameters",
     "distinct_histories",
     "expected_spend",
     "horizon_if_alive",
     "p_alive",
     "periods_if_alive",
-    "treated_parameters",
 ]
-
-_P_ALIVE: dict[str, Callable[..., np.ndarray]] = {
-    "pareto_nbd": paretonbd_p_alive,
-    "bg_nbd": bgnbd_p_alive,
-}
-_EXPECTED: dict[str, Callable[..., np.ndarray]] = {
-    "pareto_nbd": paretonbd_expected_purchases,
-    "bg_nbd": bgnbd_expected_purchases,
-}
 
 
 @dataclass(frozen=True)
@@ -89,17 +73,7 @@ def _params(post: PosteriorDraws, code: np.ndarray) -> list[np.ndarray]:
 
 def p_alive(post: PosteriorDraws, rows: Histories) -> np.ndarray:
     """P(alive at T | history), shape (samples, rows)."""
-    return _P_ALIVE[post.family](*_params(post, rows.code), rows.x, rows.t_x, rows.T)
-
-
-def alive_parameters(family: str, params: list[np.ndarray], x: np.ndarray,
-                     T: np.ndarray) -> list[np.ndarray]:
-    """Parameters of the purchase process after T for a customer alive at T."""
-    if family == "pareto_nbd":
-        r, alpha, s, beta = params
-        return [r + x, alpha + T, s, beta + T]
-    r, alpha, a, b = params
-    return [r + x, alpha + T, a, b + x]
+    return family(post.family).p_alive(*_params(post, rows.code), rows.x, rows.t_x, rows.T)
 
 
 @dataclass(frozen=True)
@@ -116,23 +90,6 @@ class ProcessFactors:
     dropout: np.ndarray
 
 
-def treated_parameters(family: str, updated: list[np.ndarray], purchase: np.ndarray,
-                       dropout: np.ndarray) -> list[np.ndarray]:
-    """Alive-at-T parameters after scaling λ by ``purchase`` and dropout by ``dropout``.
-
-    λ ~ Gamma(r, α) scaled by f is Gamma(r, α / f), exactly; so is μ ~ Gamma(s, β) for
-    Pareto/NBD. BG/NBD's p ~ Beta(a, b) has no such closure: its mean a / (a + b) is scaled
-    by f keeping a + b (moment matching), with the new mean capped at 0.999.
-    """
-    r, alpha, third, fourth = updated
-    alpha = alpha / purchase
-    if family == "pareto_nbd":
-        return [r, alpha, third, fourth / dropout]
-    total = third + fourth
-    a = np.minimum(third * dropout, 0.999 * total)
-    return [r, alpha, a, total - a]
-
-
 def periods_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSettings,
                      factors: ProcessFactors | None = None) -> Iterator[np.ndarray]:
     """Expected purchases in each future period given alive at T: one (samples, ages) per period.
@@ -141,11 +98,12 @@ def periods_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSetti
     stays at a few (samples × ages) arrays. ``factors`` change the processes (an action).
     """
     code, x, T = rows.ages[:, 0].astype(np.int64), rows.ages[:, 1], rows.ages[:, 2]
-    updated = alive_parameters(post.family, _params(post, code), x, T)
+    record = family(post.family)
+    updated = record.alive_parameters(_params(post, code), x, T)
     if factors is not None:
-        updated = treated_parameters(post.family, updated, factors.purchase[:, code],
-                                     factors.dropout[:, code])
-    expected = _EXPECTED[post.family]
+        updated = record.treated_parameters(updated, factors.purchase[:, code],
+                                            factors.dropout[:, code])
+    expected = record.expected_purchases
     previous = np.zeros((post.n_samples, code.size))
     for end in settings.boundaries:
         cumulative = expected(*updated, end)

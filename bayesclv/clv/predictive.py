@@ -37,6 +37,7 @@ from bayesclv.clv.settings import Convention, value_settings
 from bayesclv.clv.tables import resolve_hdi_prob, summarise_draws
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
+from bayesclv.maths.families import family
 from bayesclv.models import Fit
 from bayesclv.spec import ValueSpec
 
@@ -52,18 +53,10 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
     """
     rows = distinct_histories(chunk)
     alive = rng.random((post.n_samples, len(chunk))) < p_alive(post, rows)[:, rows.inverse]
-    f = {name: values[:, chunk.code] for name, values in post.frequency.items()}
-    rate = rng.gamma(f["r"] + chunk.x, 1.0 / (f["alpha"] + chunk.T))
-    if post.family == "pareto_nbd":
-        mu = rng.gamma(f["s"], 1.0 / (f["beta"] + chunk.T))
-        lifetime = np.where(alive, rng.standard_exponential(mu.shape) / mu, 0.0)
-    else:
-        dropout = rng.beta(f["a"], f["b"] + chunk.x)
-        # A Beta draw can be 0 in floating point: the limit is "never drops out".
-        remaining = np.where(alive, rng.geometric(np.clip(dropout, np.finfo(float).tiny, 1.0)),
-                             0)
-        events = np.zeros(remaining.shape, dtype=np.int64)
-        done = np.zeros_like(events)
+    record = family(post.family)
+    params = record.alive_parameters(
+        [post.frequency[name][:, chunk.code] for name in record.natural], chunk.x, chunk.T)
+    future = record.future(rng, params, alive)
     nu = None
     if post.spend is not None:
         g = {name: values[:, chunk.code] for name, values in post.spend.items()}
@@ -71,14 +64,7 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
                        1.0 / (g["gamma"] + chunk.n_spend * chunk.mean_spend))
     start = 0.0
     for end in boundaries:
-        if post.family == "pareto_nbd":
-            bought = rng.poisson(rate * np.clip(lifetime - start, 0.0, end - start))
-        else:
-            # Purchases of the unbounded Poisson process, cut at the K-th (the one after
-            # which the customer drops out).
-            events += rng.poisson(rate * (end - start))
-            now = np.minimum(events, remaining)
-            bought, done = now - done, now
+        bought = future.purchases(start, end)
         start = end
         spend = rng.gamma(bought * g["p"], 1.0 / nu) if nu is not None else np.zeros(bought.shape)
         yield bought, spend

@@ -23,14 +23,8 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesclv.data import CustomerSummary
-from bayesclv.maths import (
-    bgnbd_count_loglik,
-    bgnbd_loglik,
-    bgnbd_timing_loglik,
-    paretonbd_count_loglik,
-    paretonbd_loglik,
-    paretonbd_timing_loglik,
-)
+from bayesclv.maths import families
+from bayesclv.maths.families import Family
 from bayesclv.models.hierarchy import (
     Centring,
     check_prior_names,
@@ -45,36 +39,52 @@ Tensors = dict[str, pt.TensorVariable]
 
 @dataclass(frozen=True)
 class FrequencyFamily:
-    """One frequency/dropout family: its parameters and likelihood.
+    """One frequency/dropout family as a model: its sampled parameters over its formulas.
 
     Attributes
     ----------
-    name
-        ``"pareto_nbd"`` or ``"bg_nbd"``.
+    maths
+        The family's formulas (:mod:`bayesclv.maths.families`): natural parameter names,
+        log-likelihood and its count and timing parts, P(alive), expectations.
     unconstrained
         Names of the sampled, pooled parameters (what priors in a spec refer to).
-    natural
-        Names of the paper's parameters, stored per segment in the posterior.
     to_natural
         Maps the unconstrained tensors to the natural ones.
-    loglik
-        Per-row log-likelihood ``f(*natural, x, t_x, T)`` from :mod:`bayesclv.maths`.
-    count_loglik, timing_loglik
-        Its two parts, ``f(*natural, x)`` and ``f(*natural, x, t_x, T)``, whose sum it is.
     fused_timing
         Optional: the weighted sum of ``timing_loglik`` over rows as one Op with its own
         gradient, ``f(*natural per segment, segment, x, t_x, T, weight)`` returning the
         total first; the model uses it instead of the graph of ``timing_loglik``.
     """
 
-    name: str
+    maths: Family
     unconstrained: tuple[str, ...]
-    natural: tuple[str, ...]
     to_natural: Callable[[Tensors], Tensors]
-    loglik: Callable[..., pt.TensorVariable]
-    count_loglik: Callable[..., pt.TensorVariable]
-    timing_loglik: Callable[..., pt.TensorVariable]
     fused_timing: Callable[..., list[pt.TensorVariable]] | None = None
+
+    @property
+    def name(self) -> str:
+        """``"pareto_nbd"`` or ``"bg_nbd"``."""
+        return self.maths.name
+
+    @property
+    def natural(self) -> tuple[str, ...]:
+        """The paper's parameter names, stored per segment in the posterior."""
+        return self.maths.natural
+
+    @property
+    def loglik(self) -> Callable[..., pt.TensorVariable]:
+        """Per-row log-likelihood ``f(*natural, x, t_x, T)``."""
+        return self.maths.loglik
+
+    @property
+    def count_loglik(self) -> Callable[..., pt.TensorVariable]:
+        """The part of the log-likelihood that depends on the history only through x."""
+        return self.maths.count_loglik
+
+    @property
+    def timing_loglik(self) -> Callable[..., pt.TensorVariable]:
+        """The rest of the log-likelihood, ``f(*natural, x, t_x, T)``."""
+        return self.maths.timing_loglik
 
 
 def _pareto_nbd_natural(u: Tensors) -> Tensors:
@@ -98,23 +108,15 @@ def _bg_nbd_natural(u: Tensors) -> Tensors:
 
 
 PARETO_NBD = FrequencyFamily(
-    name="pareto_nbd",
+    maths=families.PARETO_NBD,
     unconstrained=("log_r", "log_rate", "log_s", "log_dropout"),
-    natural=("r", "alpha", "s", "beta"),
     to_natural=_pareto_nbd_natural,
-    loglik=paretonbd_loglik,
-    count_loglik=paretonbd_count_loglik,
-    timing_loglik=paretonbd_timing_loglik,
     fused_timing=pareto_nbd_timing,
 )
 BG_NBD = FrequencyFamily(
-    name="bg_nbd",
+    maths=families.BG_NBD,
     unconstrained=("log_r", "log_rate", "logit_p", "log_kappa"),
-    natural=("r", "alpha", "a", "b"),
     to_natural=_bg_nbd_natural,
-    loglik=bgnbd_loglik,
-    count_loglik=bgnbd_count_loglik,
-    timing_loglik=bgnbd_timing_loglik,
 )
 FAMILIES: dict[str, FrequencyFamily] = {f.name: f for f in (PARETO_NBD, BG_NBD)}
 

@@ -34,7 +34,7 @@ from bayesclv.clv.predictive import simulate_periods
 from bayesclv.clv.settings import ValueSettings
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
-from bayesclv.maths import bgnbd_expected_purchases, paretonbd_expected_purchases
+from bayesclv.maths.families import family
 from bayesclv.models import Fit
 from bayesclv.units import DAYS_PER_UNIT
 
@@ -264,8 +264,7 @@ def _tracking(fit, summary, transactions, post, inputs, rows, alive, customer, d
     for k, in_week in enumerate(periods_if_alive(post, rows, _holdout_settings(fit, ends))):
         cumulative += in_week[:, rows.age_inverse]
         conditional[:, k] = (alive * cumulative) @ counts
-    expected = {"pareto_nbd": paretonbd_expected_purchases,
-                "bg_nbd": bgnbd_expected_purchases}[post.family]
+    expected = family(post.family).expected_purchases
     params = [values[:, inputs.code] for values in post.frequency.values()]
     base = expected(*params, inputs.T)
     unconditional = np.stack(

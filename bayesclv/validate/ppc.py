@@ -15,6 +15,7 @@ import pymc as pm
 import xarray as xr
 
 from bayesclv.data import CustomerSummary
+from bayesclv.maths import families
 from bayesclv.models import Fit, build_frequency_model
 
 
@@ -39,16 +40,8 @@ def simulate_repeat_purchases(
     numpy.ndarray
         Repeat purchases, shape (draws, customers).
     """
-    lam = rng.gamma(params["r"], 1.0 / params["alpha"])
-    if family == "pareto_nbd":
-        mu = rng.gamma(params["s"], 1.0 / params["beta"])
-        active = np.minimum(rng.exponential(1.0 / mu), T)
-        return rng.poisson(lam * active)
-    # BG/NBD: the m-th repeat purchase ends the customer's life with probability p, so at
-    # most a Geometric(p) number of repeat purchases happen before T.
-    # Prior draws can put a Beta(a, b) draw at 0 in floating point; the limit is "never drops".
-    p = np.clip(rng.beta(params["a"], params["b"]), np.finfo(float).tiny, 1.0)
-    return np.minimum(rng.poisson(lam * T), rng.geometric(p))
+    record = families.family(family)
+    return record.future(rng, [params[name] for name in record.natural], None).purchases(0.0, T)
 
 
 def predictive_check(

@@ -154,7 +154,8 @@ def test_observation_end_extends_coverage(tmp_path):
     [
         (dict(holdout_end="1997-02-15"), "holdout_end 1997-02-15 must be after calibration_end"),
         (dict(holdout_end="1997-02-01"), "must be after calibration_end 1997-02-15"),
-        (dict(time_unit="months"), "time_unit='months' is not supported; use one of 'weeks', 'days'"),
+        (dict(time_unit="months"),
+         "time_unit='months' is not supported; use one of 'weeks', 'days'"),
         (dict(engine="polars"), "engine='polars' is not supported"),
         (dict(calibration_end="30/09/1997x"), "calibration_end='30/09/1997x' is not a date"),
         (dict(calibration_end=None), "calibration_end=None is not a date"),

@@ -81,10 +81,10 @@ def test_dropout_effect_matches_simulating_the_changed_process(cdnow, spec_facto
 
 
 def test_bg_nbd_dropout_effect_scales_the_mean_dropout_probability():
-    from bayesclv.clv.engine import treated_parameters
+    from bayesclv.maths.families import BG_NBD
 
     r, alpha, a, b = (np.array([0.24]), np.array([4.4]), np.array([0.79]), np.array([2.4]))
-    _, _, a2, b2 = treated_parameters("bg_nbd", [r, alpha, a, b], np.ones(1), np.full(1, 0.5))
+    _, _, a2, b2 = BG_NBD.treated_parameters([r, alpha, a, b], np.ones(1), np.full(1, 0.5))
     assert a2 / (a2 + b2) == pytest.approx(0.5 * a / (a + b))
     assert a2 + b2 == pytest.approx(a + b)
 

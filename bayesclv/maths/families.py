@@ -1,0 +1,204 @@
+"""One record per frequency/dropout family: every family-specific formula, in one place.
+
+A :class:`Family` carries a family's natural parameter names, its log-likelihood (and the
+count and timing parts the models evaluate apart), P(alive), the unconditional and
+conditional expected purchases, and the two parameter maps scoring needs: the purchase
+process after T for a customer alive at T, and how a retention action's multiplicative
+effects change it. Code above ``maths`` looks a family up here instead of branching on its
+name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from bayesclv.maths.bgnbd import (
+    bgnbd_conditional_expected_purchases,
+    bgnbd_count_loglik,
+    bgnbd_expected_purchases,
+    bgnbd_loglik,
+    bgnbd_p_alive,
+    bgnbd_timing_loglik,
+)
+from bayesclv.maths.paretonbd import (
+    paretonbd_conditional_expected_purchases,
+    paretonbd_count_loglik,
+    paretonbd_expected_purchases,
+    paretonbd_loglik,
+    paretonbd_p_alive,
+    paretonbd_timing_loglik,
+)
+
+__all__ = ["BG_NBD", "FAMILIES", "PARETO_NBD", "Family", "FuturePurchases", "family"]
+
+Arrays = Sequence[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Family:
+    """The formulas of one frequency/dropout family.
+
+    Attributes
+    ----------
+    name
+        ``"pareto_nbd"`` or ``"bg_nbd"``.
+    natural
+        The paper's parameter names, in the order every function here takes them.
+    loglik, count_loglik, timing_loglik
+        Per-customer log-likelihood ``f(*natural, x, t_x, T)`` and its parts
+        ``f(*natural, x)`` (every special function) and ``f(*natural, x, t_x, T)``.
+    p_alive
+        ``f(*natural, x, t_x, T)``: P(alive at T | history).
+    expected_purchases
+        ``f(*natural, t)``: E[X(t)] for a customer acquired at 0.
+    conditional_expected_purchases
+        ``f(*natural, x, t_x, T, t)``: E[X(T, T+t] | history].
+    alive_parameters
+        ``f(natural, x, T)``: the parameters of the purchase process after T for a customer
+        alive at T; ``expected_purchases`` at them gives the purchases expected if alive.
+    treated_parameters
+        ``f(alive_parameters, purchase, dropout)``: the same after scaling the purchase rate
+        by ``purchase`` and the dropout (rate or probability) by ``dropout``.
+    future
+        ``f(rng, natural, alive)``: the generative process, one draw of every customer's
+        latent rates (arrays of any common shape), whose ``purchases(start, end)`` gives
+        the purchases in each successive window; ``alive`` (a boolean mask, or None for
+        "everyone") marks who is alive at time 0. The predictive check runs it from
+        birth with the fitted parameters; predictive CLV from T with ``alive_parameters``.
+    """
+
+    name: str
+    natural: tuple[str, ...]
+    loglik: Callable[..., object]
+    count_loglik: Callable[..., object]
+    timing_loglik: Callable[..., object]
+    p_alive: Callable[..., np.ndarray]
+    expected_purchases: Callable[..., np.ndarray]
+    conditional_expected_purchases: Callable[..., np.ndarray]
+    alive_parameters: Callable[[Arrays, np.ndarray, np.ndarray], list[np.ndarray]]
+    treated_parameters: Callable[[Arrays, np.ndarray, np.ndarray], list[np.ndarray]]
+    future: Callable[[np.random.Generator, Arrays, np.ndarray | None], FuturePurchases]
+
+
+class FuturePurchases(Protocol):
+    """One draw of the latent purchase and dropout processes of many customers."""
+
+    def purchases(self, start: float | np.ndarray, end: float | np.ndarray) -> np.ndarray:
+        """Purchases in (start, end]; windows must be asked for in order, without gaps."""
+
+
+def _pareto_alive(params: Arrays, x: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
+    """λ | alive ~ Gamma(r + x, α + T), μ | alive ~ Gamma(s, β + T) (SMC 1987)."""
+    r, alpha, s, beta = params
+    return [r + x, alpha + T, s, beta + T]
+
+
+def _pareto_treated(params: Arrays, purchase: np.ndarray, dropout: np.ndarray
+                    ) -> list[np.ndarray]:
+    """λ ~ Gamma(r, α) scaled by f is Gamma(r, α / f), exactly; so is μ ~ Gamma(s, β)."""
+    r, alpha, s, beta = params
+    return [r, alpha / purchase, s, beta / dropout]
+
+
+def _bg_alive(params: Arrays, x: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
+    """λ | alive ~ Gamma(r + x, α + T), p | alive ~ Beta(a, b + x) (FHL 2005)."""
+    r, alpha, a, b = params
+    return [r + x, alpha + T, a, b + x]
+
+
+def _bg_treated(params: Arrays, purchase: np.ndarray, dropout: np.ndarray
+                ) -> list[np.ndarray]:
+    """λ as for Pareto/NBD; p ~ Beta(a, b) has no such closure: its mean a / (a + b) is
+    scaled by ``dropout`` keeping a + b (moment matching), the new mean capped at 0.999."""
+    r, alpha, a, b = params
+    total = a + b
+    a_new = np.minimum(a * dropout, 0.999 * total)
+    return [r, alpha / purchase, a_new, total - a_new]
+
+
+class _ParetoFuture:
+    """λ ~ Gamma(r, α) and a lifetime ~ Exponential(μ), μ ~ Gamma(s, β); Poisson(λ) while alive."""
+
+    def __init__(self, rng: np.random.Generator, params: Arrays,
+                 alive: np.ndarray | None) -> None:
+        r, alpha, s, beta = params
+        self._rng = rng
+        self._rate = rng.gamma(r, 1.0 / alpha)
+        mu = rng.gamma(s, 1.0 / beta)
+        with np.errstate(divide="ignore"):
+            # a rate that underflows to 0 is a lifetime beyond any window
+            lifetime = rng.standard_exponential(mu.shape) / mu
+        self._lifetime = lifetime if alive is None else np.where(alive, lifetime, 0.0)
+
+    def purchases(self, start: float | np.ndarray, end: float | np.ndarray) -> np.ndarray:
+        return self._rng.poisson(self._rate * np.clip(self._lifetime - start, 0.0, end - start))
+
+
+class _BGFuture:
+    """λ ~ Gamma(r, α); after each purchase the customer drops out with p ~ Beta(a, b): at
+    most K ~ Geometric(p) purchases in all, the Poisson(λ) process cut at the K-th."""
+
+    def __init__(self, rng: np.random.Generator, params: Arrays,
+                 alive: np.ndarray | None) -> None:
+        r, alpha, a, b = params
+        self._rng = rng
+        self._rate = rng.gamma(r, 1.0 / alpha)
+        # A Beta draw can be 0 in floating point: the limit is "never drops out".
+        p = np.clip(rng.beta(a, b), np.finfo(float).tiny, 1.0)
+        remaining = rng.geometric(p)
+        self._remaining = remaining if alive is None else np.where(alive, remaining, 0)
+        self._events = np.zeros(remaining.shape, dtype=np.int64)
+        self._done = np.zeros_like(self._events)
+
+    def purchases(self, start: float | np.ndarray, end: float | np.ndarray) -> np.ndarray:
+        self._events = self._events + self._rng.poisson(self._rate * (end - start))
+        now = np.minimum(self._events, self._remaining)
+        bought, self._done = now - self._done, now
+        return bought
+
+
+PARETO_NBD = Family(
+    name="pareto_nbd",
+    natural=("r", "alpha", "s", "beta"),
+    loglik=paretonbd_loglik,
+    count_loglik=paretonbd_count_loglik,
+    timing_loglik=paretonbd_timing_loglik,
+    p_alive=paretonbd_p_alive,
+    expected_purchases=paretonbd_expected_purchases,
+    conditional_expected_purchases=paretonbd_conditional_expected_purchases,
+    alive_parameters=_pareto_alive,
+    treated_parameters=_pareto_treated,
+    future=_ParetoFuture,
+)
+BG_NBD = Family(
+    name="bg_nbd",
+    natural=("r", "alpha", "a", "b"),
+    loglik=bgnbd_loglik,
+    count_loglik=bgnbd_count_loglik,
+    timing_loglik=bgnbd_timing_loglik,
+    p_alive=bgnbd_p_alive,
+    expected_purchases=bgnbd_expected_purchases,
+    conditional_expected_purchases=bgnbd_conditional_expected_purchases,
+    alive_parameters=_bg_alive,
+    treated_parameters=_bg_treated,
+    future=_BGFuture,
+)
+FAMILIES: dict[str, Family] = {f.name: f for f in (PARETO_NBD, BG_NBD)}
+
+
+def family(name: str) -> Family:
+    """The record of the family called ``name``.
+
+    Raises
+    ------
+    ValueError
+        Naming the known families.
+    """
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ValueError(f"unknown family {name!r}; known: {', '.join(FAMILIES)}") from None
