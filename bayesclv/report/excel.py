@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bayesclv.report.pack import ReportPack, ReportTable
+from bayesclv.report.safe_text import is_formula_like
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet as Worksheet
@@ -66,6 +67,8 @@ def write_excel(pack: ReportPack, path: str | Path) -> Path:
 def _styled(sheet: Worksheet, value: object, font: Font | None = None,
             number_format: str | None = None) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text is text: "=HYPERLINK(…)" must not become a formula
     if font is not None:
         cell.font = font
     if number_format is not None:
@@ -84,7 +87,7 @@ def _about(sheet: Worksheet, pack: ReportPack) -> None:
     if pack.warnings:
         sheet.append([])
     for label, value in pack.facts:
-        sheet.append([_styled(sheet, label, bold), value])
+        sheet.append([_styled(sheet, label, bold), _text_safe(sheet, value)])
     sheet.append([])
     sheet.append([_styled(sheet, "sheets", bold)])
     for table in pack.tables:
@@ -104,7 +107,7 @@ def _table_sheet(sheet: Worksheet, table: ReportTable, rows: pd.DataFrame, title
     sheet.append([_styled(sheet, str(c), bold) for c in rows.columns])
     for values in rows.itertuples(index=False, name=None):
         sheet.append([
-            _styled(sheet, _cell_value(v), number_format=f) if f else _cell_value(v)
+            _styled(sheet, _cell_value(v), number_format=f) if f else _text_safe(sheet, v)
             for v, f in zip(values, formats, strict=True)
         ])
 
@@ -119,6 +122,14 @@ def _number_format(values: pd.Series, percent: bool) -> str | None:
     finite = values.to_numpy(dtype=float)
     finite = finite[np.isfinite(finite)]
     return "#,##0.00" if finite.size and np.abs(finite).max() >= 100 else "0.000"
+
+
+def _text_safe(sheet: Worksheet, value: object) -> object:
+    """A cell value; formula-like text becomes a string cell (bayesclv.report.safe_text)."""
+    value = _cell_value(value)
+    if isinstance(value, str) and is_formula_like(value):
+        return _styled(sheet, value)
+    return value
 
 
 def _cell_value(value: object) -> object:

@@ -9,6 +9,7 @@ from bayesclv.errors import SpecError
 from bayesclv.report.excel import write_excel
 from bayesclv.report.html import write_html
 from bayesclv.report.pack import ReportPack
+from bayesclv.report.safe_text import safe_frame
 
 __all__ = ["FORMATS", "check_formats", "write_csv", "write_report"]
 
@@ -27,14 +28,16 @@ def write_csv(pack: ReportPack, folder: str | Path, *, prefix: str = "") -> list
     """Each table as ``{prefix}{key}.csv`` and each figure as ``{prefix}{key}.png``.
 
     The CSV files keep full precision and fractions (no display formatting); a table's
-    named index comes first as columns.
+    named index comes first as columns. Text that a spreadsheet would run as a formula gets
+    a leading apostrophe (:mod:`bayesclv.report.safe_text`).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for table in pack.tables:
         path = folder / f"{prefix}{table.key}.csv"
-        table.flat().to_csv(path, index=False)
+        # RFC 4180 line ends, so a text cell holding a carriage return is quoted too
+        safe_frame(table.flat()).to_csv(path, index=False, lineterminator="\r\n")
         paths.append(path)
     for figure in pack.figures:
         path = folder / f"{prefix}{figure.key}.png"
