@@ -17,6 +17,7 @@ from bayesclv.clv.totals import PORTFOLIO
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import BayesCLVError, ConvergenceWarning, SpecError
 from bayesclv.models import Fit
+from bayesclv.outputs import atomic_write, check_free
 from bayesclv.report import ReportPack, write_report
 from bayesclv.spec import FAMILIES, ModelSpec, PriorSpec, load_spec
 
@@ -43,6 +44,8 @@ AllowUnconverged = Annotated[bool, typer.Option(
     "--allow-unconverged",
     help="Exit 0 even when a fit failed its convergence checks (default: exit status 3, "
          "after writing the outputs; the warnings are printed either way).")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Replace existing output files (default: refuse, before any work).")]
 #: Exit status of a command whose fit did not converge (2 is a bad input).
 UNCONVERGED_EXIT = 3
 
@@ -53,17 +56,21 @@ def summarise(
     out: Annotated[
         Path | None, typer.Option(help="Write the per-customer summary (.csv/.parquet).")
     ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Summarise the spec's transaction log per customer and print the per-segment table."""
     from bayesclv.pipeline import summarise_spec
 
     with _errors_as_messages():
+        if out is not None:
+            _check_frame_path(out)
+            check_free([out], overwrite=force)
         spec = load_spec(spec_path)
         with console.status(f"summarising {spec.data.source}"):
             summary = summarise_spec(spec)
         _print_summary(summary, title=f"{spec.name}: customers per segment")
         if out is not None:
-            _write_frame(summary.frame, out)
+            _write_frame(summary.frame, out, overwrite=force)
             console.print(f"wrote {out}")
 
 
@@ -76,13 +83,16 @@ def fit_command(
     tune: Annotated[int | None, typer.Option(help="Override sampler.tune.")] = None,
     chains: Annotated[int | None, typer.Option(help="Override sampler.chains.")] = None,
     allow_unconverged: AllowUnconverged = False,
+    force: ForceOption = False,
 ) -> None:
     """Fit the spec's models and print posterior parameters with intervals and diagnostics."""
     with _errors_as_messages():
+        if out is not None:
+            check_free([out], overwrite=force)
         spec = load_spec(spec_path).with_sampler(
             method=method, draws=draws, tune=tune, chains=chains
         )
-        result = _run_fit(spec, out)
+        result = _run_fit(spec, out, overwrite=force)
     _exit_if_unconverged(result, allow_unconverged)
 
 
@@ -131,6 +141,7 @@ def decide(
     thin: ThinOption = 4,
     out: Annotated[Path, typer.Option(help="Folder for the decision tables.")] = Path("out"),
     allow_unconverged: AllowUnconverged = False,
+    force: ForceOption = False,
 ) -> None:
     """Rank the spec's retention actions per customer and segment, then plan the campaign."""
     from bayesclv.pipeline import summarise_spec
@@ -144,7 +155,7 @@ def decide(
                                thin=thin)
         _print_warnings(pack)
         _print_decisions(pack)
-        write_report(pack, out, name=spec.name, formats=("csv",))
+        write_report(pack, out, name=spec.name, formats=("csv",), overwrite=force)
         console.print(f"wrote decision tables, allocation and budget curve to {out}/")
     _exit_if_unconverged(result, allow_unconverged)
 
@@ -162,6 +173,7 @@ def report(
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the report.")] = Path("out"),
     allow_unconverged: AllowUnconverged = False,
+    force: ForceOption = False,
 ) -> None:
     """Write the finance pack: CLV, churn, holdout, decisions and campaign as CSV/Excel/HTML."""
     from bayesclv.pipeline import summarise_spec
@@ -170,13 +182,14 @@ def report(
     with _errors_as_messages():
         chosen = check_formats(formats or FORMATS)  # before a long fit, not after
         spec = load_spec(spec_path)
+        check_free([out / f"{spec.name}.{f}" for f in chosen if f != "csv"], overwrite=force)
         summary = summarise_spec(spec)
         result = _fit_or_load(spec, fit_path, summary)
         pack = _value_and_decisions(result, summary, spec, budget=budget, criterion=criterion,
                                     thin=thin)
         _print_warnings(pack)
         _print_value(pack)
-        paths = write_report(pack, out, name=spec.name, formats=chosen)
+        paths = write_report(pack, out, name=spec.name, formats=chosen, overwrite=force)
         console.print(f"wrote {len(paths)} files to {out}/: "
                       + ", ".join(p.name for p in paths if p.suffix in (".html", ".xlsx"))
                       + (f" and {sum(p.suffix == '.csv' for p in paths)} CSV tables"
@@ -207,17 +220,18 @@ def demo(
             with console.status(f"summarising {spec.data.source}"):
                 summaries[spec.name] = summary = summarise_spec(spec)
             _print_summary(summary, title=f"{spec.name}: {spec.data.source}")
-            _write_frame(summary.describe(), out / f"{spec.name}_segments.csv")
+            _write_frame(summary.describe(), out / f"{spec.name}_segments.csv", overwrite=True)
         if fit:
             spec = load_spec(_bundled_spec(DEMO_SPECS[0]))
             summary = summaries[spec.name]
-            result = _run_fit(spec, out / f"{spec.name}_fit.nc", summary=summary)
+            result = _run_fit(spec, out / f"{spec.name}_fit.nc", summary=summary,
+                              overwrite=True)
             pack = _value_and_decisions(result, summary, spec, budget=None, criterion=None,
                                         thin=4)
             _print_warnings(pack)
             _print_value(pack)
             _print_decisions(pack)
-            write_report(pack, out, name=spec.name)
+            write_report(pack, out, name=spec.name, overwrite=True)
             console.print(f"wrote the report to {out}/{spec.name}.html, {out}/{spec.name}.xlsx "
                           f"and {out}/{spec.name}_*.csv")
     if fit:
@@ -294,7 +308,8 @@ def _fit_or_load(spec: ModelSpec, fit_path: Path | None, summary: CustomerSummar
     return result
 
 
-def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | None = None) -> Fit:
+def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | None = None,
+             overwrite: bool = False) -> Fit:
     from bayesclv.models import fit as fit_model
     from bayesclv.pipeline import summarise_spec
 
@@ -328,7 +343,7 @@ def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | No
         if issubclass(warning.category, ConvergenceWarning):
             console.print(f"[bold red]ConvergenceWarning:[/bold red] {warning.message}")
     if out is not None:
-        result.save(out)
+        result.save(out, overwrite=overwrite)
         console.print(f"saved fit to {out}")
     return result
 
@@ -371,11 +386,15 @@ def _format(value: object) -> str:
     return str(value)
 
 
-def _write_frame(frame: pd.DataFrame, path: Path) -> None:
-    if path.suffix == ".parquet":
-        frame.to_parquet(path)
-    else:
-        frame.to_csv(path)
+def _check_frame_path(path: Path) -> None:
+    if path.suffix not in (".csv", ".parquet"):
+        raise SpecError(f"--out {path}: write a .csv or a .parquet file")
+
+
+def _write_frame(frame: pd.DataFrame, path: Path, *, overwrite: bool = False) -> None:
+    _check_frame_path(path)
+    write = frame.to_parquet if path.suffix == ".parquet" else frame.to_csv
+    atomic_write(path, write, overwrite=overwrite)
 
 
 def _exit_if_unconverged(result: Fit, allowed: bool) -> None:

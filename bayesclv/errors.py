@@ -17,5 +17,9 @@ class SpecError(BayesCLVError, ValueError):
     """A model specification (``models/*.toml`` or a ``ModelSpec``) with a bad field."""
 
 
+class OutputError(BayesCLVError, OSError):
+    """An output that cannot be written, or would replace a file without being told to."""
+
+
 class ConvergenceWarning(UserWarning):
     """A fit whose diagnostics (R-hat, ESS, divergences, BFMI) fail their thresholds."""

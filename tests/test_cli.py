@@ -105,6 +105,13 @@ def test_report_writes_the_finance_pack_in_the_chosen_formats(tmp_path):
     sheets = load_workbook(tmp_path / "pack" / "cdnow.xlsx", read_only=True).sheetnames
     assert sheets[:3] == ["about", "parameters", "customer_equity"] and "campaign" in sheets
     assert "customer equity per segment: USD" in result.output
+    again = ["report", "models/cdnow.toml", "--fit", str(fit_path), "--format", "html",
+             "--out", str(tmp_path / "pack")]
+    refused = runner.invoke(app, again)
+    assert refused.exit_code == 2 and "cdnow.html exists" in refused.output
+    assert "pass --force" in refused.output and "fitting" not in refused.output
+    assert runner.invoke(app, [*again, "--force"]).exit_code == 0
+    assert not [p for p in (tmp_path / "pack").iterdir() if p.name.startswith(".")]
 
 
 def test_report_with_an_unknown_format_stops_before_fitting(tmp_path):
@@ -128,3 +135,13 @@ def test_an_unconverged_fit_exits_with_its_own_status(tmp_path):
     allowed = runner.invoke(app, ["fit", str(spec), "--allow-unconverged"])
     assert allowed.exit_code == 0, allowed.output
     assert "NOT converged" in allowed.output
+
+
+def test_summarise_refuses_an_existing_file_or_a_wrong_suffix(tmp_path):
+    existing = tmp_path / "s.csv"
+    existing.write_text("keep me")
+    result = runner.invoke(app, ["summarise", "models/cdnow.toml", "--out", str(existing)])
+    assert result.exit_code == 2 and "s.csv exists" in result.output
+    assert existing.read_text() == "keep me"
+    wrong = runner.invoke(app, ["summarise", "models/cdnow.toml", "--out", str(tmp_path / "s.xlsx")])
+    assert wrong.exit_code == 2 and ".csv or a .parquet" in wrong.output

@@ -29,6 +29,7 @@ from bayesclv.models.sampling import find_map, sample_nuts
 from bayesclv.models.spend import NATURAL as SPEND_NATURAL
 from bayesclv.models.spend import UNCONSTRAINED as SPEND_UNCONSTRAINED
 from bayesclv.models.spend import build_gamma_gamma
+from bayesclv.outputs import atomic_write
 from bayesclv.spec import ModelSpec
 
 _SAVED_ATTRS = (
@@ -152,31 +153,65 @@ class Fit:
                     records.append(row)
         return pd.DataFrame.from_records(records)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fit to one NetCDF file (groups ``frequency/…`` and ``spend/…``)."""
-        path = Path(path)
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the fit to one NetCDF file (groups ``frequency/…`` and ``spend/…``).
+
+        The file carries a SHA-256 checksum of every array it holds and the versions that
+        wrote it; :meth:`load` refuses a file whose contents no longer match. The file is
+        written to a temporary name and renamed into place when complete, so an existing fit
+        survives a crash mid-write, and it is replaced only with ``overwrite=True``.
+
+        Raises
+        ------
+        OutputError
+            If ``path`` exists (and not ``overwrite``), is a folder or cannot be written.
+        """
         children = {"frequency": self.frequency}
         if self.spend is not None:
             children["spend"] = self.spend
-        tree = xr.DataTree(children=children)
+        tree = _as_text_where_object(xr.DataTree(children=children))
         tree.attrs = {
             "bayesclv_spec": json.dumps(self.spec.to_dict()),
             "bayesclv_segments": json.dumps(list(self.segments)),
             "bayesclv_time_unit": self.time_unit,
             "bayesclv_fingerprint": self.fingerprint,
+            "bayesclv_checksum": content_checksum(tree),
+            "bayesclv_versions": json.dumps(_versions()),
         }
-        tree.to_netcdf(path)
-        return path
+        return atomic_write(path, tree.to_netcdf, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path) -> Fit:
-        """Read a fit written by :meth:`save`."""
-        with xr.open_datatree(path) as opened:
-            tree = opened.load()
+        """Read a fit written by :meth:`save`, checking its contents against its checksum.
+
+        Raises
+        ------
+        DataError
+            If the file is missing, unreadable, not a bayesclv fit, or its contents do not
+            match the checksum written with them (a corrupted or edited file).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"fit file {path} does not exist" if not path.exists()
+                            else f"{path} is a folder, not a fit file")
+        try:
+            with xr.open_datatree(path) as opened:
+                tree = opened.load()
+        except (OSError, ValueError) as error:
+            raise DataError(f"{path} cannot be read as a bayesclv fit (NetCDF): "
+                            f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+                            ) from None
         attrs = tree.attrs
         missing = [k for k in _SAVED_ATTRS if k not in attrs]
         if missing or "frequency" not in tree.children:
             raise DataError(f"{path} is not a bayesclv fit (missing {missing or 'frequency/'})")
+        if "bayesclv_checksum" in attrs:
+            content = xr.DataTree(children={name: _detached(tree[name])
+                                            for name in ("frequency", "spend")
+                                            if name in tree.children})
+            if content_checksum(content) != attrs["bayesclv_checksum"]:
+                raise DataError(f"{path} is corrupted: its contents do not match the checksum "
+                                "written with them; refit, or restore the file from a copy")
         return cls(
             spec=ModelSpec.from_dict(json.loads(attrs["bayesclv_spec"])),
             segments=tuple(json.loads(attrs["bayesclv_segments"])),
@@ -235,6 +270,61 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
     for part, convergence in result.convergence().items():
         warn_if_unconverged(convergence, f"the {part} model ({spec.name})")
     return result
+
+
+def content_checksum(tree: xr.DataTree) -> str:
+    """SHA-256 over every array of every group of ``tree`` (names, shapes and values).
+
+    Numbers are hashed as float64 or int64 and text as UTF-8, so the checksum survives the
+    NetCDF round trip's changes of storage type.
+    """
+    digest = hashlib.sha256()
+    for node in sorted(tree.subtree, key=lambda n: n.path):
+        dataset = node.to_dataset()
+        for name in sorted(map(str, dataset.variables)):
+            values = np.asarray(dataset.variables[name].values)
+            digest.update(f"{node.path}/{name}:{values.shape}".encode())
+            if values.dtype.kind in "fc":
+                digest.update(np.ascontiguousarray(values, dtype=np.complex128 if
+                                                   values.dtype.kind == "c" else np.float64))
+            elif values.dtype.kind in "iub":
+                digest.update(np.ascontiguousarray(values, dtype=np.int64))
+            elif values.dtype.kind == "M":
+                digest.update(np.ascontiguousarray(values.astype("datetime64[ns]")
+                                                   .view(np.int64)))
+            else:
+                digest.update("\x00".join(map(str, values.ravel())).encode())
+    return digest.hexdigest()
+
+
+def _as_text_where_object(tree: xr.DataTree) -> xr.DataTree:
+    """Object-typed variables (nutpie's ``divergence_message``: text or None) as text.
+
+    NetCDF has no None: such a variable would come back as floats, and the checksum of what
+    was written would not match what is read.
+    """
+    def convert(dataset: xr.Dataset) -> xr.Dataset:
+        for name, variable in dataset.data_vars.items():
+            if variable.dtype.kind == "O":
+                text = np.where(pd.isna(variable.values), "", variable.values.astype(str))
+                dataset = dataset.assign({name: (variable.dims, text.astype(str))})
+        return dataset
+
+    return xr.DataTree.from_dict({node.path: convert(node.to_dataset())
+                                  for node in tree.subtree})
+
+
+def _versions() -> dict[str, str]:
+    """Versions of bayesclv and of the libraries that shape a saved fit."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("bayesclv", "pymc", "nutpie", "arviz", "xarray", "numpy"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
 
 
 def fingerprint(summary: CustomerSummary) -> str:

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bayesclv.errors import SpecError
+from bayesclv.outputs import atomic_write, check_free
 from bayesclv.report.excel import write_excel
 from bayesclv.report.html import write_html
 from bayesclv.report.pack import ReportPack
 from bayesclv.report.safe_text import safe_frame
 
-__all__ = ["FORMATS", "check_formats", "write_csv", "write_report"]
+__all__ = ["FORMATS", "check_formats", "report_paths", "write_csv", "write_report"]
 
 FORMATS = ("csv", "xlsx", "html")
 
@@ -24,25 +25,41 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     return tuple(formats)
 
 
-def write_csv(pack: ReportPack, folder: str | Path, *, prefix: str = "") -> list[Path]:
+def write_csv(pack: ReportPack, folder: str | Path, *, prefix: str = "",
+              overwrite: bool = False) -> list[Path]:
     """Each table as ``{prefix}{key}.csv`` and each figure as ``{prefix}{key}.png``.
 
     The CSV files keep full precision and fractions (no display formatting); a table's
     named index comes first as columns. Text that a spreadsheet would run as a formula gets
-    a leading apostrophe (:mod:`bayesclv.report.safe_text`).
+    a leading apostrophe (:mod:`bayesclv.report.safe_text`). Each file is written whole or
+    not at all, and existing files are kept unless ``overwrite`` (:mod:`bayesclv.outputs`).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for table in pack.tables:
-        path = folder / f"{prefix}{table.key}.csv"
+    tables = {folder / f"{prefix}{table.key}.csv": table for table in pack.tables}
+    figures = {folder / f"{prefix}{figure.key}.png": figure for figure in pack.figures}
+    check_free([*tables, *figures], overwrite=overwrite)
+    for path, table in tables.items():
+        frame = safe_frame(table.flat())
         # RFC 4180 line ends, so a text cell holding a carriage return is quoted too
-        safe_frame(table.flat()).to_csv(path, index=False, lineterminator="\r\n")
-        paths.append(path)
-    for figure in pack.figures:
-        path = folder / f"{prefix}{figure.key}.png"
-        path.write_bytes(figure.png())
-        paths.append(path)
+        atomic_write(path, lambda tmp, f=frame: f.to_csv(tmp, index=False, lineterminator="\r\n"),
+                     overwrite=overwrite)
+    for path, figure in figures.items():
+        atomic_write(path, lambda tmp, f=figure: tmp.write_bytes(f.png()), overwrite=overwrite)
+    return [*tables, *figures]
+
+
+def report_paths(pack: ReportPack, folder: str | Path, *, name: str = "report",
+                 formats: Sequence[str] = FORMATS) -> list[Path]:
+    """The files :func:`write_report` would write, in its order."""
+    folder = Path(folder)
+    paths = []
+    if "csv" in formats:
+        paths += [folder / f"{name}_{t.key}.csv" for t in pack.tables]
+        paths += [folder / f"{name}_{f.key}.png" for f in pack.figures]
+    if "xlsx" in formats:
+        paths.append(folder / f"{name}.xlsx")
+    if "html" in formats:
+        paths.append(folder / f"{name}.html")
     return paths
 
 
@@ -53,6 +70,7 @@ def write_report(
     name: str = "report",
     formats: Sequence[str] = FORMATS,
     max_html_rows: int = 50,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write ``pack`` into ``folder`` in each of ``formats``.
 
@@ -69,6 +87,9 @@ def write_report(
         Any of ``"csv"``, ``"xlsx"``, ``"html"``.
     max_html_rows
         Rows per table on the HTML page (the CSV and Excel files hold every row).
+    overwrite
+        Replace files of an earlier report of the same name; by default an existing file is
+        an error, raised before anything is written.
 
     Returns
     -------
@@ -79,16 +100,22 @@ def write_report(
     ------
     SpecError
         If a format is not one of ``FORMATS``.
+    OutputError
+        If a file exists (and not ``overwrite``) or cannot be written. Every file is
+        written to a temporary name and renamed into place when complete.
     """
     check_formats(formats)
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    check_free(report_paths(pack, folder, name=name, formats=formats), overwrite=overwrite)
     paths = []
     if "csv" in formats:
-        paths += write_csv(pack, folder, prefix=f"{name}_")
+        paths += write_csv(pack, folder, prefix=f"{name}_", overwrite=overwrite)
     if "xlsx" in formats:
-        paths.append(write_excel(pack, folder / f"{name}.xlsx"))
+        paths.append(atomic_write(folder / f"{name}.xlsx", lambda tmp: write_excel(pack, tmp),
+                                  overwrite=overwrite))
     if "html" in formats:
-        paths.append(write_html(pack, folder / f"{name}.html", max_rows=max_html_rows,
-                               csv_prefix=f"{name}_"))
+        paths.append(atomic_write(
+            folder / f"{name}.html",
+            lambda tmp: write_html(pack, tmp, max_rows=max_html_rows, csv_prefix=f"{name}_"),
+            overwrite=overwrite))
     return paths

@@ -85,6 +85,42 @@ def test_save_load_round_trip(short_nuts, tmp_path):
     )
 
 
+def test_save_refuses_to_replace_unless_told(short_nuts, tmp_path):
+    from bayesclv.errors import OutputError
+
+    _, result = short_nuts
+    path = result.save(tmp_path / "fit.nc")
+    before = path.read_bytes()
+    with pytest.raises(OutputError, match="fit.nc exists"):
+        result.save(path)
+    assert path.read_bytes() == before
+    result.save(path, overwrite=True)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries
+
+
+def test_an_edited_fit_file_is_refused(short_nuts, tmp_path):
+    _, result = short_nuts
+    path = result.save(tmp_path / "fit.nc")
+    tree = xr.open_datatree(path).load()
+    tree["frequency/posterior/r"] = tree["frequency/posterior/r"] * 1.0001
+    edited = tmp_path / "edited.nc"
+    tree.to_netcdf(edited)
+    with pytest.raises(DataError, match="edited.nc is corrupted"):
+        Fit.load(edited)
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage" * 100])
+def test_unreadable_fit_files_are_named(tmp_path, content):
+    path = tmp_path / "bad.nc"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match="bad.nc cannot be read"):
+        Fit.load(path)
+    with pytest.raises(DataError, match="does not exist"):
+        Fit.load(tmp_path / "missing.nc")
+    with pytest.raises(DataError, match="is a folder"):
+        Fit.load(tmp_path)
+
+
 def test_loading_a_foreign_netcdf_names_the_file(tmp_path):
     path = tmp_path / "other.nc"
     xr.DataTree(xr.Dataset({"v": ("i", [1.0, 2.0])})).to_netcdf(path)
