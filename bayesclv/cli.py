@@ -17,6 +17,7 @@ from bayesclv.clv.totals import PORTFOLIO
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import BayesCLVError, ConvergenceWarning, SpecError
 from bayesclv.models import Fit
+from bayesclv.models.fit import check_fit_matches
 from bayesclv.outputs import atomic_write, check_free
 from bayesclv.report import ReportPack, write_report
 from bayesclv.spec import FAMILIES, ModelSpec, PriorSpec, load_spec
@@ -304,6 +305,7 @@ def _fit_or_load(spec: ModelSpec, fit_path: Path | None, summary: CustomerSummar
     if fit_path is None:
         return _run_fit(spec, None, summary=summary)
     result = Fit.load(fit_path)
+    check_fit_matches(result, spec, summary, source=str(fit_path))
     console.print(f"loaded fit {fit_path} ({result.spec.name}, {result.family.name})")
     return result
 

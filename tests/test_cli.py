@@ -12,6 +12,20 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
+def matching_fit(draws: int):
+    """A hand-built fit of models/cdnow.toml, fingerprinted with that spec's summaries."""
+    from dataclasses import replace
+
+    from hand_fits import make_fit
+
+    from bayesclv.models import fingerprint
+    from bayesclv.pipeline import summarise_spec
+    from bayesclv.spec import load_spec
+
+    spec = load_spec(ROOT / "models" / "cdnow.toml")
+    return replace(make_fit(spec, draws=draws), fingerprint=fingerprint(summarise_spec(spec)))
+
+
 @pytest.fixture(autouse=True)
 def at_project_root(monkeypatch):
     monkeypatch.chdir(ROOT)
@@ -56,12 +70,10 @@ def test_bad_spec_is_one_clear_line(tmp_path):
 
 
 def test_decide_on_a_saved_fit_writes_the_campaign_plan(tmp_path):
-    from hand_fits import make_fit
 
-    from bayesclv.spec import load_spec
 
     fit_path = tmp_path / "fit.nc"
-    make_fit(load_spec(ROOT / "models" / "cdnow.toml"), draws=40).save(fit_path)
+    matching_fit(draws=40).save(fit_path)
     result = runner.invoke(app, ["decide", "models/cdnow.toml", "--fit", str(fit_path),
                                  "--budget", "500", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -76,12 +88,10 @@ def test_decide_on_a_saved_fit_writes_the_campaign_plan(tmp_path):
 
 
 def test_decide_with_a_bad_budget_is_one_clear_line(tmp_path):
-    from hand_fits import make_fit
 
-    from bayesclv.spec import load_spec
 
     fit_path = tmp_path / "fit.nc"
-    make_fit(load_spec(ROOT / "models" / "cdnow.toml"), draws=10).save(fit_path)
+    matching_fit(draws=10).save(fit_path)
     result = runner.invoke(app, ["decide", "models/cdnow.toml", "--fit", str(fit_path),
                                  "--budget", "-5", "--out", str(tmp_path)])
     assert result.exit_code == 2
@@ -89,13 +99,11 @@ def test_decide_with_a_bad_budget_is_one_clear_line(tmp_path):
 
 
 def test_report_writes_the_finance_pack_in_the_chosen_formats(tmp_path):
-    from hand_fits import make_fit
     from openpyxl import load_workbook
 
-    from bayesclv.spec import load_spec
 
     fit_path = tmp_path / "fit.nc"
-    make_fit(load_spec(ROOT / "models" / "cdnow.toml"), draws=20).save(fit_path)
+    matching_fit(draws=20).save(fit_path)
     result = runner.invoke(app, ["report", "models/cdnow.toml", "--fit", str(fit_path),
                                  "--format", "xlsx", "--format", "html", "--thin", "2",
                                  "--out", str(tmp_path / "pack")])
@@ -143,5 +151,23 @@ def test_summarise_refuses_an_existing_file_or_a_wrong_suffix(tmp_path):
     result = runner.invoke(app, ["summarise", "models/cdnow.toml", "--out", str(existing)])
     assert result.exit_code == 2 and "s.csv exists" in result.output
     assert existing.read_text() == "keep me"
-    wrong = runner.invoke(app, ["summarise", "models/cdnow.toml", "--out", str(tmp_path / "s.xlsx")])
+    wrong = runner.invoke(app, ["summarise", "models/cdnow.toml",
+                                "--out", str(tmp_path / "s.xlsx")])
     assert wrong.exit_code == 2 and ".csv or a .parquet" in wrong.output
+
+
+def test_a_saved_fit_is_refused_for_another_spec_or_other_data(tmp_path):
+    fit_path = tmp_path / "fit.nc"
+    matching_fit(draws=10).save(fit_path)
+    spec = (ROOT / "models" / "cdnow.toml").read_text()
+    other_family = tmp_path / "bg.toml"
+    other_family.write_text(spec.replace('family = "pareto_nbd"', 'family = "bg_nbd"'))
+    result = runner.invoke(app, ["decide", str(other_family), "--fit", str(fit_path),
+                                 "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "other values of model.family" in result.output
+    other_end = tmp_path / "end.toml"
+    other_end.write_text(spec.replace("calibration_end = 1997-09-30",
+                                      "calibration_end = 1997-12-31"))
+    result = runner.invoke(app, ["decide", str(other_end), "--fit", str(fit_path),
+                                 "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "data.calibration_end" in result.output

@@ -20,7 +20,7 @@ import pymc as pm
 import xarray as xr
 
 from bayesclv.data import CustomerSummary
-from bayesclv.errors import DataError
+from bayesclv.errors import DataError, SpecError
 from bayesclv.models.centring import choose_centring
 from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverged
 from bayesclv.models.frequency import FAMILIES, FrequencyFamily, build_frequency_model
@@ -270,6 +270,49 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
     for part, convergence in result.convergence().items():
         warn_if_unconverged(convergence, f"the {part} model ({spec.name})")
     return result
+
+
+#: Spec fields a fit depends on: a fit made under other values is another model.
+FIT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("model.family", "family"), ("model.spend", "spend"), ("priors", "priors"),
+    ("spend_priors", "spend_priors"), ("data.calibration_end", "data.calibration_end"),
+    ("data.time_unit", "data.time_unit"), ("data.segmentation", "data.segmentation"),
+    ("data.cohort_freq", "data.cohort_freq"), ("data.segment_column", "data.segment_column"),
+)
+
+
+def check_fit_matches(fit: Fit, spec: ModelSpec, summary: CustomerSummary, *,
+                      source: str = "the fit") -> None:
+    """Refuse to apply a fit to a spec or data it was not made from.
+
+    Compares the spec fields the posterior depends on (family, spend, priors, calibration
+    end, time unit, segmentation) and the fingerprint of the customer summaries. Money
+    settings (margin, discount rate, horizon), actions and the budget may differ: they are
+    applied after the fit.
+
+    Raises
+    ------
+    SpecError
+        Naming the spec fields that differ.
+    DataError
+        When the summaries differ from those the fit saw.
+    """
+    def value(s: ModelSpec, dotted: str) -> object:
+        obj: object = s
+        for part in dotted.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    changed = [label for label, dotted in FIT_FIELDS
+               if value(fit.spec, dotted) != value(spec, dotted)]
+    if changed:
+        raise SpecError(f"{source} was fitted under other values of {', '.join(changed)} than "
+                        f"spec {spec.name!r} has; refit (bayesclv fit) before using it")
+    if fingerprint(summary) != fit.fingerprint:
+        raise DataError(f"{source} was fitted to other customer data than the spec's source "
+                        f"{spec.data.source} gives now (data fingerprint differs); refit, or "
+                        "score customers the fit did not see through the Python API "
+                        "(bayesclv.clv.score_customers)")
 
 
 def content_checksum(tree: xr.DataTree) -> str:
