@@ -19,7 +19,7 @@ from bayesclv.errors import SpecError
 #: A date as the spec's fields accept it in text: YYYY-MM-DD.
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-__all__ = ["check_keys", "choice", "count", "date", "number", "positive", "subtable", "typed"]
+__all__ = ["as_date", "check_keys", "choice", "count", "date", "number", "subtable", "typed"]
 
 
 def check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
@@ -94,21 +94,6 @@ def number(
     return value if value is None else float(value)
 
 
-def positive(
-    table: Mapping[str, Any],
-    key: str,
-    prefix: str,
-    *,
-    default: float | None = None,
-    required: bool = False,
-) -> float:
-    """A numeric field that must be > 0."""
-    value = number(table, key, prefix, default=default, required=required)
-    if not value > 0:
-        raise SpecError(f"field '{prefix}{key}' must be positive, got {value}")
-    return value
-
-
 def count(
     table: Mapping[str, Any], key: str, prefix: str, *, default: int = 1, minimum: int = 1
 ) -> int:
@@ -122,27 +107,33 @@ def count(
 def date(
     table: Mapping[str, Any], key: str, prefix: str, *, required: bool = False
 ) -> pd.Timestamp | None:
-    """A date field (TOML date, or text YYYY-MM-DD), as a normalised Timestamp.
-
-    "today", "03/04/2020", 20201231 or a datetime with a time zone are refused: a spec is
-    versioned, and its dates must mean the same thing whenever and wherever it runs.
-    """
+    """A date field (TOML date, or text YYYY-MM-DD), as a normalised Timestamp (:func:`as_date`)."""
     if key not in table:
         if required:
             raise SpecError(f"field '{prefix}{key}' is required (a date like 1997-09-30)")
         return None
-    value = table[key]
+    return as_date(f"{prefix}{key}", table[key])
+
+
+def as_date(name: str, value: Any) -> pd.Timestamp:
+    """``value`` as a midnight Timestamp, or a SpecError naming the field ``name``.
+
+    Accepted: a date, a datetime without time zone, or text YYYY-MM-DD, between 1677 and
+    2262 (pandas' nanosecond range, which the data engines use). "today", "03/04/2020",
+    20201231 or a datetime with a time zone are refused: a spec is versioned, and its dates
+    must mean the same thing whenever and wherever it runs.
+    """
     if isinstance(value, str) and not ISO_DATE.fullmatch(value.strip()):
-        raise SpecError(f"field '{prefix}{key}' = {value!r} is not a date (use YYYY-MM-DD)")
+        raise SpecError(f"field '{name}' = {value!r} is not a date (use YYYY-MM-DD)")
     if not isinstance(value, (str, datetime.date)):
-        raise SpecError(f"field '{prefix}{key}' = {value!r} is not a date (use YYYY-MM-DD)")
+        raise SpecError(f"field '{name}' = {value!r} is not a date (use YYYY-MM-DD)")
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        raise SpecError(f"field '{prefix}{key}' = {value.isoformat()} has a time zone; give "
+        raise SpecError(f"field '{name}' = {value.isoformat()} has a time zone; give "
                         "a plain date (YYYY-MM-DD): the log's dates are calendar days")
     try:
         return pd.Timestamp(str(value).strip()).as_unit("ns").normalize()
     except (ValueError, TypeError, OverflowError):
         raise SpecError(
-            f"field '{prefix}{key}' = {value!r} is not a date pandas can represent "
+            f"field '{name}' = {value!r} is not a date pandas can represent "
             "(use YYYY-MM-DD between 1677 and 2262)"
         ) from None

@@ -20,7 +20,7 @@ import pandas as pd
 
 from bayesclv.actions import Action, BudgetSpec, actions_from_dicts, budget_from_dict
 from bayesclv.errors import SpecError
-from bayesclv.fields import check_keys, choice, count, date, number, subtable, typed
+from bayesclv.fields import as_date, check_keys, choice, count, date, number, subtable, typed
 from bayesclv.maths import families
 from bayesclv.units import TIME_UNITS
 
@@ -80,9 +80,9 @@ class DataSpec:
         _require(self.segmentation != "column" or bool(self.segment_column),
                  "data.segment_column is required when data.segmentation = 'column'")
         object.__setattr__(self, "calibration_end",
-                           _as_date("data.calibration_end", self.calibration_end))
+                           as_date("data.calibration_end", self.calibration_end))
         if self.holdout_end is not None:
-            holdout_end = _as_date("data.holdout_end", self.holdout_end)
+            holdout_end = as_date("data.holdout_end", self.holdout_end)
             object.__setattr__(self, "holdout_end", holdout_end)
             _require(holdout_end > self.calibration_end,
                      f"data.holdout_end ({holdout_end.date()}) must be after "
@@ -449,22 +449,3 @@ def _require_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 def _require_count(name: str, value: Any, minimum: int) -> None:
     _require(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
              f"field '{name}' must be a whole number ≥ {minimum}, got {value!r}")
-
-
-def _as_date(name: str, value: Any) -> pd.Timestamp:
-    """A date field as a normalised, time-zone-free Timestamp, or a SpecError naming it."""
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        raise SpecError(f"field '{name}' = {value!r} is not a date (use YYYY-MM-DD)") from None
-    try:
-        stamp = stamp.as_unit("ns")
-    except (ValueError, OverflowError):
-        raise SpecError(f"field '{name}' = {value!r} is not a date pandas can represent "
-                        "(use YYYY-MM-DD between 1677 and 2262)") from None
-    if stamp is pd.NaT:
-        raise SpecError(f"field '{name}' is missing (NaT); use a date like 1997-09-30")
-    if stamp.tzinfo is not None:
-        raise SpecError(f"field '{name}' = {value!r} has a time zone; give a plain date "
-                        "(YYYY-MM-DD): the log's dates are calendar days")
-    return stamp.normalize()
