@@ -12,7 +12,12 @@ from typing import Any
 
 from bayesclv.maths.backend import ops_for
 
-__all__ = ["gammagamma_loglik", "gammagamma_conditional_mean_spend"]
+__all__ = [
+    "gammagamma_conditional_mean_spend",
+    "gammagamma_count_loglik",
+    "gammagamma_loglik",
+    "gammagamma_spend_loglik",
+]
 
 
 def gammagamma_loglik(p: Any, q: Any, gamma: Any, n_spend: Any, mean_spend: Any) -> Any:
@@ -40,13 +45,33 @@ def gammagamma_loglik(p: Any, q: Any, gamma: Any, n_spend: Any, mean_spend: Any)
     ndarray or TensorVariable
         Per-row log-density of zbar (per currency unit).
     """
+    return (gammagamma_count_loglik(p, q, n_spend)
+            + gammagamma_spend_loglik(p, q, gamma, n_spend, mean_spend))
+
+
+def gammagamma_count_loglik(p: Any, q: Any, n_spend: Any) -> Any:
+    """The part of the Gamma-Gamma log-density that depends on the data only through n.
+
+    lnΓ(pn+q) − lnΓ(q) − lnΓ(pn) + pn log n: every special function of the density. A model
+    evaluates it once per distinct (segment, n) instead of once per customer.
+    """
+    ops = ops_for(p, q, n_spend)
+    p, q, n = (ops.asarray(v) for v in (p, q, n_spend))
+    pn = p * n
+    return _log_rising(q, pn, ops) - ops.gammaln(pn) + pn * ops.log(n)
+
+
+def gammagamma_spend_loglik(p: Any, q: Any, gamma: Any, n_spend: Any, mean_spend: Any) -> Any:
+    """The rest: (pn−1) log zbar − pn log γ − (pn+q) log1p(n zbar/γ), one log1p per customer.
+
+    Equal to q log γ + (pn−1) log zbar − (pn+q) log(γ + n zbar), written without the two
+    large terms that cancel when γ is large.
+    """
     ops = ops_for(p, q, gamma, n_spend, mean_spend)
     p, q, gamma, n, zbar = (ops.asarray(v) for v in (p, q, gamma, n_spend, mean_spend))
     pn = p * n
-    total = n * zbar
-    # q log γ − (pn+q) log(γ + n zbar), without the two large terms that cancel
-    return (_log_rising(q, pn, ops) - ops.gammaln(pn) + (pn - 1.0) * ops.log(zbar)
-            + pn * ops.log(n) - pn * ops.log(gamma + total) - q * ops.log1p(total / gamma))
+    return ((pn - 1.0) * ops.log(zbar) - pn * ops.log(gamma)
+            - (pn + q) * ops.log1p(n * zbar / gamma))
 
 
 #: Above this q, lnΓ(q + a) − lnΓ(q) is taken from Stirling's series (see _log_rising).

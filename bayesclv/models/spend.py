@@ -16,12 +16,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
-from bayesclv.maths import gammagamma_loglik
+from bayesclv.maths.gammagamma import gammagamma_count_loglik, gammagamma_spend_loglik
 from bayesclv.models.hierarchy import (
     Centring,
     check_prior_names,
@@ -100,13 +101,23 @@ def build_gamma_gamma(
         gamma = pm.Deterministic(
             "gamma", pt.exp(u["log_spend"] + u["log_q"] - u["log_p"]), dims="segment"
         )
-        seg = spenders["segment"].cat.codes.to_numpy(np.int64)
-        loglik = gammagamma_loglik(
-            p[seg],
-            q[seg],
-            gamma[seg],
-            spenders["n_spend"].to_numpy(np.float64),
-            spenders["mean_spend"].to_numpy(np.float64),
-        )
-        pm.Potential("loglik", pt.sum(loglik))
+        pm.Potential("loglik", _loglik(spenders, p, q, gamma))
     return model
+
+
+def _loglik(spenders: pd.DataFrame, p: pt.TensorVariable, q: pt.TensorVariable,
+            gamma: pt.TensorVariable) -> pt.TensorVariable:
+    """The Gamma-Gamma log-likelihood summed over spenders, as a scalar tensor.
+
+    Its special functions depend on a customer only through n: they are evaluated once per
+    distinct (segment, n), weighted by its number of customers; per customer only one
+    log1p remains.
+    """
+    seg = spenders["segment"].cat.codes.to_numpy(np.int64)
+    n = spenders["n_spend"].to_numpy(np.float64)
+    keys, counts = np.unique(np.stack([seg, n]), axis=1, return_counts=True)
+    key_seg = keys[0].astype(np.int64)
+    count_part = gammagamma_count_loglik(p[key_seg], q[key_seg], keys[1])
+    spend_part = gammagamma_spend_loglik(
+        p[seg], q[seg], gamma[seg], n, spenders["mean_spend"].to_numpy(np.float64))
+    return pt.dot(counts.astype(np.float64), count_part) + pt.sum(spend_part)
