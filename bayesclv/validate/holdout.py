@@ -287,10 +287,13 @@ def _tracking(fit, summary, transactions, post, inputs, rows, alive, customer, d
         cumulative += in_week[:, rows.age_inverse]
         conditional[:, k] = (alive * cumulative) @ counts
     expected = family(post.family).expected_purchases
-    params = [values[:, inputs.code] for values in post.frequency.values()]
-    base = expected(*params, inputs.T)
+    # E[X(T + t)] − E[X(T)] depends on a customer only through (segment, T)
+    keys, counts = np.unique(np.stack([inputs.code.astype(np.float64), inputs.T]), axis=1,
+                             return_counts=True)
+    params = [values[:, keys[0].astype(np.int64)] for values in post.frequency.values()]
+    base = expected(*params, keys[1])
     unconditional = np.stack(
-        [(expected(*params, inputs.T + t) - base).sum(axis=1) for t in ends], axis=1)
+        [(expected(*params, keys[1] + t) - base) @ counts for t in ends], axis=1)
     return pd.DataFrame(
         {
             "week_end": [start + pd.Timedelta(days=int(7 * w)) for w in range(1, n_weeks + 1)],

@@ -40,6 +40,13 @@ def test_cdnow_holdout_at_published_bgnbd(cdnow, cdnow_log, spec_factory):
     assert len(tracking) == 39
     assert tracking["actual"].iloc[-1] == frame["x_holdout"].sum() == row["total_actual"]
     assert tracking["actual"].is_monotonic_increasing
+    # the unconditional line: every customer's E[X(T + 39)] − E[X(T)], summed
+    from bayesclv.maths import bgnbd_expected_purchases
+
+    T = frame["T"].to_numpy()
+    direct = (bgnbd_expected_purchases(*BG.values(), T + 39.0)
+              - bgnbd_expected_purchases(*BG.values(), T)).sum()
+    assert tracking["predicted_unconditional"].iloc[-1] == pytest.approx(direct, rel=1e-10)
     # FHL 2005: the model tracks cumulative holdout purchases within ~15 %.
     assert tracking["predicted_conditional"].iloc[-1] == pytest.approx(
         tracking["actual"].iloc[-1], rel=0.15)
