@@ -22,14 +22,14 @@ from bayesclv.actions import Action, BudgetSpec, actions_from_dicts, budget_from
 from bayesclv.errors import SpecError
 from bayesclv.fields import as_date, check_keys, choice, count, date, number, subtable, typed
 from bayesclv.maths import families
-from bayesclv.units import TIME_UNITS
+from bayesclv.units import MONTHS_PER_PERIOD, TIME_UNITS
 
 Family = Literal["pareto_nbd", "bg_nbd"]
 FAMILIES: tuple[str, ...] = tuple(families.FAMILIES)
 SEGMENTATIONS: tuple[str, ...] = ("none", "column", "cohort", "value_tier", "cohort_x_value_tier")
 BACKENDS: tuple[str, ...] = ("auto", "nutpie", "pymc")
 METHODS: tuple[str, ...] = ("nuts", "map")
-PERIODS: tuple[str, ...] = ("month", "quarter")
+PERIODS: tuple[str, ...] = tuple(MONTHS_PER_PERIOD)
 #: Longest CLV horizon accepted: 100 years.
 MAX_HORIZON_MONTHS = 1200.0
 #: What a spec's name may look like: it becomes part of output file names.

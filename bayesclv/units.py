@@ -15,6 +15,8 @@ DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 DAYS_PER_UNIT: dict[str, float] = {"weeks": 7.0, "days": 1.0}
 #: The time units a summary (and a spec's ``data.time_unit``) can be in.
 TIME_UNITS: tuple[str, ...] = tuple(DAYS_PER_UNIT)
+#: Months in each reporting period of the value tables (``value.period``).
+MONTHS_PER_PERIOD: dict[str, int] = {"month": 1, "quarter": 3}
 #: Time units per year, including months (used by the discounting maths).
 UNITS_PER_YEAR: dict[str, float] = {
     **{unit: DAYS_PER_YEAR / days for unit, days in DAYS_PER_UNIT.items()},

@@ -18,12 +18,9 @@ from bayesclv import units
 from bayesclv.errors import SpecError
 from bayesclv.maths import discount_factor
 from bayesclv.spec import ValueSpec
-from bayesclv.units import TIME_UNITS
+from bayesclv.units import MONTHS_PER_PERIOD, TIME_UNITS
 
-__all__ = ["MONTHS_PER_PERIOD", "ValueSettings", "value_settings"]
-
-MONTHS_PER_PERIOD: dict[str, int] = {"month": 1, "quarter": 3}
-"""Length of each reporting period, in months of 30.4375 days."""
+__all__ = ["ValueSettings", "value_settings"]
 
 Convention = Literal["end", "mid"]
 

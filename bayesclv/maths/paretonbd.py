@@ -83,12 +83,10 @@ def _log_terms(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: Any, T: Any,
 
 
 def _broadcast_args(ops: Any, *args: Any) -> list[Any]:
-    arrays = [ops.asarray(v) for v in args]
-    if ops.name == "numpy":
-        return list(np.broadcast_arrays(*arrays))
+    """The arguments as broadcast PyTensor variables (NumPy goes through the kernel)."""
     import pytensor.tensor as pt
 
-    return list(pt.broadcast_arrays(*arrays))
+    return list(pt.broadcast_arrays(*(ops.asarray(v) for v in args)))
 
 
 def paretonbd_loglik(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: Any, T: Any) -> Any:
