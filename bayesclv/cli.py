@@ -20,7 +20,7 @@ from bayesclv.models import Fit
 from bayesclv.models.fit import check_fit_matches
 from bayesclv.outputs import atomic_write, check_free
 from bayesclv.report import ReportPack, write_report
-from bayesclv.spec import FAMILIES, ModelSpec, PriorSpec, load_spec
+from bayesclv.spec import FAMILIES, ModelSpec, PriorSpec, SamplerSpec, load_spec
 
 app = typer.Typer(
     help="Bayesian customer lifetime value: summarise, fit and report from a model spec.",
@@ -315,9 +315,14 @@ def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | No
     from bayesclv.models import fit as fit_model
     from bayesclv.pipeline import summarise_spec
 
-    sampler = spec.sampler
-    how = ("map: the posterior mode, no intervals" if sampler.method == "map" else
-           f"nuts, {sampler.chains} chains × {sampler.tune} tuning + {sampler.draws} kept draws")
+    def settings(sampler: SamplerSpec) -> str:
+        return ("map: the posterior mode, no intervals" if sampler.method == "map" else
+                f"nuts, {sampler.chains} chains × {sampler.tune} tuning + {sampler.draws} "
+                f"kept draws, target_accept {sampler.target_accept:g}")
+
+    how = settings(spec.sampler)
+    if spec.spend and spec.spend_sampler_spec != spec.sampler:
+        how += f"; gamma-gamma: {settings(spec.spend_sampler_spec)}"
     console.print(
         f"fitting [bold]{spec.family}[/bold]{' + gamma-gamma' if spec.spend else ''} ({how})"
     )

@@ -29,6 +29,8 @@ FAMILIES: tuple[str, ...] = tuple(families.FAMILIES)
 SEGMENTATIONS: tuple[str, ...] = ("none", "column", "cohort", "value_tier", "cohort_x_value_tier")
 BACKENDS: tuple[str, ...] = ("auto", "nutpie", "pymc")
 METHODS: tuple[str, ...] = ("nuts", "map")
+#: Sampler settings ``[spend_sampler]`` may set differently for the spend model.
+SPEND_SAMPLER_KEYS: tuple[str, ...] = ("chains", "tune", "draws", "target_accept")
 PERIODS: tuple[str, ...] = tuple(MONTHS_PER_PERIOD)
 #: Longest CLV horizon accepted: 100 years.
 MAX_HORIZON_MONTHS = 1200.0
@@ -212,6 +214,11 @@ class ModelSpec:
         Whether to fit the Gamma-Gamma spend model alongside.
     data, priors, spend_priors, sampler, value
         The sections of the spec.
+    spend_sampler
+        ``[spend_sampler]``: sampler settings that differ for the spend model (any of
+        :data:`SPEND_SAMPLER_KEYS`); the rest comes from ``sampler``. The Gamma-Gamma model
+        costs a tenth of the frequency model per draw while its between-segment scale of
+        ``log_q`` mixes slowest, so more draws there are cheap (:attr:`spend_sampler_spec`).
     actions
         Retention actions (``[[actions]]`` tables) for :mod:`bayesclv.decision`.
     budget
@@ -228,6 +235,7 @@ class ModelSpec:
     spend_priors: PriorSpec = field(default_factory=PriorSpec)
     sampler: SamplerSpec = field(default_factory=SamplerSpec)
     value: ValueSpec = field(default_factory=ValueSpec)
+    spend_sampler: Mapping[str, Any] = field(default_factory=dict)
     actions: tuple[Action, ...] = ()
     budget: BudgetSpec | None = None
     path: Path | None = None
@@ -238,12 +246,19 @@ class ModelSpec:
                  "'_', '-', '.'; starting with a letter or digit): it names the output files")
         _require_choice("model.family", self.family, FAMILIES)
         _require(isinstance(self.spend, bool), f"model.spend must be a bool, got {self.spend!r}")
+        object.__setattr__(self, "spend_sampler", dict(self.spend_sampler))
+        _spend_sampler_spec(self.sampler, self.spend_sampler)
+
+    @property
+    def spend_sampler_spec(self) -> SamplerSpec:
+        """The sampler settings of the spend model: ``sampler`` with ``[spend_sampler]`` over it."""
+        return _spend_sampler_spec(self.sampler, self.spend_sampler)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, path: Path | None = None) -> ModelSpec:
         """Build and validate a spec from a mapping shaped like the TOML file."""
-        check_keys(raw, ("model", "data", "priors", "spend_priors", "sampler", "value",
-                         "actions", "budget"), "")
+        check_keys(raw, ("model", "data", "priors", "spend_priors", "sampler", "spend_sampler",
+                         "value", "actions", "budget"), "")
         model = subtable(raw, "model")
         check_keys(model, ("name", "family", "spend"), "model.")
         name = typed(model, "name", str, "model.", required=True)
@@ -257,6 +272,7 @@ class ModelSpec:
             priors=_prior_spec(subtable(raw, "priors"), "priors."),
             spend_priors=_prior_spec(subtable(raw, "spend_priors"), "spend_priors."),
             sampler=_sampler_spec(subtable(raw, "sampler")),
+            spend_sampler=subtable(raw, "spend_sampler"),
             value=_value_spec(subtable(raw, "value")),
             actions=actions_from_dicts(raw.get("actions", [])),
             budget=budget_from_dict(subtable(raw, "budget")) if "budget" in raw else None,
@@ -287,6 +303,7 @@ class ModelSpec:
             "priors": priors(self.priors),
             "spend_priors": priors(self.spend_priors),
             "sampler": section(self.sampler),
+            **({"spend_sampler": dict(self.spend_sampler)} if self.spend_sampler else {}),
             "value": section(self.value),
             "actions": [action.to_dict() for action in self.actions],
             **({"budget": self.budget.to_dict()} if self.budget is not None else {}),
@@ -296,12 +313,30 @@ class ModelSpec:
         """A copy with some sampler settings changed (validated like the TOML fields).
 
         A change of None keeps the spec's own value (so CLI options left unset change
-        nothing).
+        nothing). A setting changed here applies to every model part: it also replaces the
+        same key of ``[spend_sampler]``.
         """
-        merged = {f.name: getattr(self.sampler, f.name) for f in fields(SamplerSpec)}
-        merged.update({k: v for k, v in changes.items() if v is not None})
-        merged = {k: v for k, v in merged.items() if v is not None}
-        return replace(self, sampler=_sampler_spec(merged))
+        given = {k: v for k, v in changes.items() if v is not None}
+        merged = {**_sampler_fields(self.sampler), **given}
+        spend = {k: v for k, v in self.spend_sampler.items() if k not in given}
+        return replace(self, sampler=_sampler_spec(merged), spend_sampler=spend)
+
+
+def _spend_sampler_spec(sampler: SamplerSpec, overrides: Mapping[str, Any]) -> SamplerSpec:
+    """``sampler`` with the keys of ``[spend_sampler]`` replaced, validated."""
+    check_keys(overrides, SPEND_SAMPLER_KEYS, "spend_sampler.")
+    if not overrides:
+        return sampler
+    try:
+        return _sampler_spec({**_sampler_fields(sampler), **overrides})
+    except SpecError as err:
+        raise SpecError(str(err).replace("sampler.", "spend_sampler.", 1)) from None
+
+
+def _sampler_fields(sampler: SamplerSpec) -> dict[str, Any]:
+    """The sampler's settings as a TOML-shaped mapping (unset ones left out)."""
+    values = {f.name: getattr(sampler, f.name) for f in fields(SamplerSpec)}
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def load_spec(path: str | Path) -> ModelSpec:

@@ -60,6 +60,10 @@ def test_relative_source_resolves_against_spec_file(tmp_path):
         ({"priors": {"log_r": {"mu": 0.0, "sigma": -1.0}}}, "priors.log_r.sigma"),
         ({"priors": {"log_r": 3}}, "priors.log_r must be a table"),
         ({"valeu": {}}, "did you mean 'value'"),
+        ({"spend_sampler": {"drawz": 3}}, "spend_sampler.drawz'; did you mean"),
+        ({"spend_sampler": {"seed": 3}}, "unknown field 'spend_sampler.seed'"),
+        ({"spend_sampler": {"draws": 0}}, "field 'spend_sampler.draws' must be"),
+        ({"spend_sampler": {"target_accept": 1.5}}, "spend_sampler.target_accept"),
     ],
 )
 def test_bad_fields_are_named(sections, fragment):
@@ -95,6 +99,24 @@ def test_with_sampler_keeps_what_it_is_not_told_to_change():
     changed = spec.with_sampler(draws=300, method=None)
     assert (changed.sampler.method, changed.sampler.draws, changed.sampler.tune,
             changed.sampler.chains) == ("map", 300, 200, 2)
+
+
+def test_spend_sampler_overrides_only_what_it_names():
+    raw = minimal()
+    raw["sampler"] = {"chains": 2, "tune": 200, "draws": 300, "target_accept": 0.9, "seed": 5}
+    raw["spend_sampler"] = {"draws": 900, "target_accept": 0.95}
+    spec = ModelSpec.from_dict(raw)
+    spend = spec.spend_sampler_spec
+    assert (spend.chains, spend.tune, spend.draws, spend.target_accept, spend.seed) == (
+        2, 200, 900, 0.95, 5)
+    assert spec.sampler.draws == 300
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+    # a setting given explicitly (e.g. on the command line) applies to every part
+    quick = spec.with_sampler(draws=50)
+    assert (quick.sampler.draws, quick.spend_sampler_spec.draws) == (50, 50)
+    assert quick.spend_sampler_spec.target_accept == 0.95
+    assert ModelSpec.from_dict(minimal()).spend_sampler_spec == ModelSpec.from_dict(
+        minimal()).sampler
 
 
 @pytest.mark.parametrize(

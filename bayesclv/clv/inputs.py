@@ -84,14 +84,14 @@ def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True) -> Post
     frequency = fit.parameters().isel(draw=slice(None, None, thin))
     spend = None
     if need_spend:
-        spend_ds = fit.spend_parameters().isel(draw=slice(None, None, thin))
-        bad = int((spend_ds["q"] <= 1).sum())
+        spend = _paired(_stacked(fit.spend_parameters()),
+                        frequency.sizes["chain"] * frequency.sizes["draw"])
+        bad = int((spend["q"] <= 1).sum())
         if bad:
             raise DataError(
                 f"{bad} posterior draws of the spend model have q <= 1, where the mean spend "
                 "is infinite; tighten the spend priors (spend_priors) or refit"
             )
-        spend = _stacked(spend_ds)
     chain, draw = np.meshgrid(frequency["chain"].values, frequency["draw"].values,
                               indexing="ij")
     return PosteriorDraws(
@@ -102,6 +102,20 @@ def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True) -> Post
         chain=chain.ravel(),
         draw=draw.ravel(),
     )
+
+
+def _paired(spend: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """``n`` spend draws, evenly spaced over all of them, to pair with ``n`` frequency draws.
+
+    The frequency and spend models share no parameter and no data term, so their joint
+    posterior is the product of the two and any one-to-one pairing of draws is a draw from
+    it. The spend model may have its own chains and draws (``[spend_sampler]``): draw i of
+    the (chain-major) frequency draws is paired with spend draw ⌊i·m/n⌋ of m. With the same
+    shape and thinning this keeps exactly the draws ``thin`` keeps of the frequency model.
+    """
+    m = next(iter(spend.values())).shape[0]
+    index = (np.arange(n) * m) // n
+    return {name: values[index] for name, values in spend.items()}
 
 
 def _stacked(ds: xr.Dataset) -> dict[str, np.ndarray]:

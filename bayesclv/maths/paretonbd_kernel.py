@@ -68,6 +68,7 @@ SERIES_MAX_RATIO = 0.5
 SERIES_MAX_TERMS = 80
 #: Stop when the bound on every remaining term is below this, relative to the sum.
 SERIES_TOL = 1e-14
+_INV_NATURAL = 1.0 / np.arange(1.0, SERIES_MAX_TERMS + 1.0)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -76,6 +77,13 @@ def dead_term_series(r, alpha, s, beta, x, t_x, T):  # noqa: PLR0913
 
     Returns (ok, log dead, d/dr, d/dα, d/ds, d/dβ). See the module docstring.
     """
+    return series_given_log_base(r, alpha, s, beta, x, t_x, T,
+                                 math.log(max(alpha, beta) + t_x))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def series_given_log_base(r, alpha, s, beta, x, t_x, T, log_b):  # noqa: PLR0913
+    """:func:`dead_term_series` given log B = log(max(α, β) + t_x), shared by many rows."""
     k = r + x + s
     alpha_big = alpha >= beta
     if alpha_big:
@@ -91,38 +99,43 @@ def dead_term_series(r, alpha, s, beta, x, t_x, T):  # noqa: PLR0913
     rho = 1.0 - one_m_rho
     log_rho = -math.log1p((T - t_x) / b)
     rho_kn = math.exp(k * log_rho)
-    c = -math.expm1(k * log_rho)
+    # 1 − ρ^k loses nothing to cancellation while ρ^k ≤ 1/2; expm1 only near ρ^k = 1
+    c = 1.0 - rho_kn if rho_kn <= 0.5 else -math.expm1(k * log_rho)
     p_n = 1.0  # (e)_n / n!
-    psi = 0.0  # Σ_{j<n} 1/(e+j) = ∂ log p_n / ∂e
+    dp_n = 0.0  # ∂p_n/∂e = p_n ψ_n
     w_pow = 1.0  # w^n
     w_pow_m1 = 0.0  # w^(n-1), 0 for n = 0
     s_0 = s_e = s_k = s_rho = s_w = 0.0
+    inv = 1.0 / k  # 1/(k+n)
     ok = False
+    # one division per term: 1/(n+1) comes from a table, ψ_n through the recurrence of ∂p_n/∂e
     for n in range(SERIES_MAX_TERMS):
-        inv = 1.0 / (k + n)
-        u = p_n * w_pow * inv
+        pw = p_n * w_pow
+        u = pw * inv
         t = u * c
         s_0 += t
-        s_e += t * psi
+        s_e += dp_n * w_pow * c * inv
         s_k -= u * rho_kn * log_rho + t * inv
-        s_rho -= p_n * w_pow * rho_kn / rho
+        s_rho += pw * rho_kn
         s_w += n * p_n * w_pow_m1 * c * inv
-        psi += 1.0 / (e + n)
-        p_n *= (e + n) / (n + 1.0)
+        inv_n1 = _INV_NATURAL[n]
+        dp_n = (dp_n * (e + n) + p_n) * inv_n1
+        p_n *= (e + n) * inv_n1
         w_pow_m1 = w_pow
         w_pow *= w
         rho_kn *= rho
         c = one_m_rho + rho * c
+        inv = 1.0 / (k + n + 1.0)
         # the next term of the w-derivative bounds every tail (see the module docstring)
-        ratio = w * max(1.0, (e + n + 1.0) / (n + 1.0))
-        nxt = (n + 1.0) * p_n * w_pow_m1 * c / (k + n + 1.0)
+        ratio = w * max(1.0, (e + n + 1.0) * inv_n1)
+        nxt = (n + 1.0) * p_n * w_pow_m1 * c * inv
         if n >= 1 and ratio < 1.0 and nxt < SERIES_TOL * (1.0 - ratio) * s_0:
             ok = True
             break
+    s_rho = -s_rho / rho
     if not ok:
         return False, 0.0, 0.0, 0.0, 0.0, 0.0
-    log_b = math.log(b)
-    log_dead = math.log(s) - k * log_b + math.log(s_0)
+    log_dead = math.log(s * s_0) - k * log_b
     g_k = -log_b + s_k / s_0
     g_e = s_e / s_0
     g_w = s_w / s_0
@@ -205,25 +218,31 @@ def dead_term_quadrature(r, alpha, s, beta, x, t_x, T, work):  # noqa: PLR0913
 
 
 @numba.njit(cache=True, error_model="numpy")
-def timing_row(r, alpha, s, beta, x, t_x, T, work):  # noqa: PLR0913
+def timing_row(r, alpha, s, beta, x, t_x, T, logs, work):  # noqa: PLR0913
     """Log-likelihood of one row's timing part and its partials in (r, α, s, β).
 
-    ``work`` is scratch space of shape (7, GL_NODES) for the quadrature (:func:`workspace`).
+    ``logs`` are log(α+T), log(β+T) and log(max(α, β)+t_x): they depend on the row only
+    through (segment, T) or (segment, t_x), so the caller computes each once for the many
+    rows that share it. ``work`` is scratch space of shape (7, GL_NODES) for the
+    quadrature (:func:`workspace`).
     """
     a = r + x
-    log_at, log_bt = math.log(alpha + T), math.log(beta + T)
+    log_at, log_bt, log_b = logs
     log_alive = -a * log_at - s * log_bt
     d_alive = (-log_at, -a / (alpha + T), -log_bt, -s / (beta + T))
     if not T > t_x:
         return log_alive, d_alive[0], d_alive[1], d_alive[2], d_alive[3]
-    ok, log_dead, d0, d1, d2, d3 = dead_term_series(r, alpha, s, beta, x, t_x, T)
+    ok, log_dead, d0, d1, d2, d3 = series_given_log_base(r, alpha, s, beta, x, t_x, T, log_b)
     if not ok:
         log_dead, d0, d1, d2, d3 = dead_term_quadrature(r, alpha, s, beta, x, t_x, T, work)
-    top = max(log_alive, log_dead)
-    w_alive, w_dead = math.exp(log_alive - top), math.exp(log_dead - top)
-    norm = w_alive + w_dead
-    value = top + math.log(norm)
-    w_alive, w_dead = w_alive / norm, w_dead / norm
+    # log(e^alive + e^dead) and the two weights from one exp and one log1p
+    small = math.exp(-abs(log_alive - log_dead))
+    value = max(log_alive, log_dead) + math.log1p(small)
+    w_small = small / (1.0 + small)
+    if log_alive >= log_dead:
+        w_alive, w_dead = 1.0 - w_small, w_small
+    else:
+        w_alive, w_dead = w_small, 1.0 - w_small
     return (value,
             w_alive * d_alive[0] + w_dead * d0,
             w_alive * d_alive[1] + w_dead * d1,
@@ -252,3 +271,4 @@ def log_dead_term(r, alpha, s, beta, x, t_x, T):  # noqa: PLR0913
         return log_dead
     work = workspace()
     return dead_term_quadrature(r, alpha, s, beta, x, t_x, T, work)[0]
+

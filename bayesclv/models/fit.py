@@ -30,7 +30,7 @@ from bayesclv.models.spend import NATURAL as SPEND_NATURAL
 from bayesclv.models.spend import UNCONSTRAINED as SPEND_UNCONSTRAINED
 from bayesclv.models.spend import build_gamma_gamma
 from bayesclv.outputs import atomic_write
-from bayesclv.spec import ModelSpec
+from bayesclv.spec import ModelSpec, SamplerSpec
 
 _SAVED_ATTRS = (
     "bayesclv_spec", "bayesclv_segments", "bayesclv_time_unit", "bayesclv_fingerprint"
@@ -244,7 +244,7 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
     family = FAMILIES[spec.family]
     frequency = _run(
         lambda **pooling: build_frequency_model(family, summary, spec.priors, **pooling),
-        spec,
+        spec.sampler,
         spec.priors.tau_sigma,
         len(summary.segments),
         progress,
@@ -254,7 +254,7 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
     if spec.spend:
         spend = _run(
             lambda **pooling: build_gamma_gamma(summary, spec.spend_priors, **pooling),
-            spec,
+            spec.spend_sampler_spec,
             spec.spend_priors.tau_sigma,
             len(summary.segments),
             progress,
@@ -381,7 +381,7 @@ def fingerprint(summary: CustomerSummary) -> str:
 
 def _run(
     build: Callable[..., pm.Model],
-    spec: ModelSpec,
+    sampler: SamplerSpec,
     tau_sigma: float,
     n_segments: int,
     progress: bool,
@@ -392,13 +392,13 @@ def _run(
     (:func:`~bayesclv.models.centring.choose_centring`) picks how far to centre each
     segment's parameters; the λ it chose are kept in the ``centring`` group.
     """
-    if spec.sampler.method == "map":
-        return find_map(build(), spec.sampler)
+    if sampler.method == "map":
+        return find_map(build(), sampler)
     centring = None
     if n_segments > 1:
         centring = choose_centring(build(pooled=False), tau_sigma)
     model = build(centring=centring)
-    tree = sample_nuts(model, spec.sampler, progress=progress)
+    tree = sample_nuts(model, sampler, progress=progress)
     keep = {"posterior", "sample_stats"}
     groups = {name: tree[name].to_dataset() for name in tree.children if name in keep}
     if centring is not None:

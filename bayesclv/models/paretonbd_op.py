@@ -27,7 +27,8 @@ from bayesclv.maths.paretonbd_kernel import timing_row, workspace
 
 
 @numba.njit(cache=True, error_model="numpy")
-def timing_loglik_and_grad(r, alpha, s, beta, segment, x, t_x, T, weight):  # noqa: PLR0913
+def timing_loglik_and_grad(r, alpha, s, beta, segment, x, t_x, T, weight,  # noqa: PLR0913
+                           at_T, T_pairs, at_t_x, t_x_pairs):
     """Σ weight × timing log-likelihood over rows, and its gradient per segment.
 
     Parameters
@@ -38,6 +39,11 @@ def timing_loglik_and_grad(r, alpha, s, beta, segment, x, t_x, T, weight):  # no
         Each row's segment index (int64).
     x, t_x, T, weight
         Each row's history (time units) and its number of customers.
+    at_T, T_pairs
+        Each row's index among the distinct (segment, T) pairs, and those pairs as a
+        (2, pairs) float array (:func:`distinct_pairs`).
+    at_t_x, t_x_pairs
+        The same for (segment, t_x).
 
     Returns
     -------
@@ -45,13 +51,19 @@ def timing_loglik_and_grad(r, alpha, s, beta, segment, x, t_x, T, weight):  # no
         The 0-d total, then its partial derivatives in r, α, s, β, shape (segments,).
     """
     n_seg = r.shape[0]
+    # the logarithms shared by rows: once per distinct (segment, T) and (segment, t_x)
+    g_T = T_pairs[0].astype(np.int64)
+    log_alpha_T = np.log(alpha[g_T] + T_pairs[1])
+    log_beta_T = np.log(beta[g_T] + T_pairs[1])
+    log_base = np.log(np.maximum(alpha, beta)[t_x_pairs[0].astype(np.int64)] + t_x_pairs[1])
     grads = np.zeros((4, n_seg))
     work = workspace()
     total = 0.0
     for j in range(segment.shape[0]):
         g = segment[j]
+        logs = (log_alpha_T[at_T[j]], log_beta_T[at_T[j]], log_base[at_t_x[j]])
         value, dr, da, ds, db = timing_row(r[g], alpha[g], s[g], beta[g], x[j], t_x[j], T[j],
-                                           work)
+                                           logs, work)
         w = weight[j]
         total += w * value
         grads[0, g] += w * dr
@@ -62,21 +74,42 @@ def timing_loglik_and_grad(r, alpha, s, beta, segment, x, t_x, T, weight):  # no
             grads[3].copy())
 
 
+def distinct_pairs(segment: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's index among the distinct (segment, value) pairs, and the pairs.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        int64 indices of shape (rows,), and the pairs as a float array of shape (2, pairs).
+    """
+    pairs, index = np.unique(
+        np.stack([np.asarray(segment, dtype=np.float64), np.asarray(values, dtype=np.float64)]),
+        axis=1, return_inverse=True,
+    )
+    return index.ravel().astype(np.int64), pairs
+
+
 class ParetoNBDTiming(Op):
     """Weighted sum of Pareto/NBD timing log-likelihoods, with its gradient as outputs.
 
     Inputs: r, α, s, β per segment (vectors), then constant row data: segment index, x,
-    t_x, T and weight. Outputs: the scalar total, then ∂total/∂r, ∂α, ∂s, ∂β. Only the
+    t_x, T, weight and the rows' distinct (segment, T) and (segment, t_x) pairs
+    (:func:`pareto_nbd_timing` derives them). Outputs: the scalar total, then ∂total/∂r, ∂α, ∂s, ∂β. Only the
     total is meant to be differentiated (once): its gradient is the other outputs; asking
     for second derivatives gives PyTensor's "not implemented" gradient.
     """
 
     __props__ = ()
 
-    def make_node(self, r, alpha, s, beta, segment, x, t_x, T, weight) -> Apply:  # noqa: PLR0913
+    def make_node(self, r, alpha, s, beta, segment, x, t_x, T, weight,  # noqa: PLR0913
+                  at_T, T_pairs, at_t_x, t_x_pairs) -> Apply:
         params = [pt.as_tensor_variable(v, dtype="float64") for v in (r, alpha, s, beta)]
         data = [pt.as_tensor_variable(segment, dtype="int64")]
         data += [pt.as_tensor_variable(v, dtype="float64") for v in (x, t_x, T, weight)]
+        data += [pt.as_tensor_variable(at_T, dtype="int64"),
+                 pt.as_tensor_variable(T_pairs, dtype="float64"),
+                 pt.as_tensor_variable(at_t_x, dtype="int64"),
+                 pt.as_tensor_variable(t_x_pairs, dtype="float64")]
         outputs = [pt.dscalar()] + [pt.dvector() for _ in params]
         return Apply(self, params + data, outputs)
 
@@ -85,7 +118,7 @@ class ParetoNBDTiming(Op):
             storage[0] = value
 
     def connection_pattern(self, node) -> list[list[bool]]:
-        return [[True] * 5] * 4 + [[False] * 5] * 5
+        return [[True] * 5] * 4 + [[False] * 5] * 9
 
     def pullback(self, inputs, outputs, cotangents):
         if not all(isinstance(c.type, DisconnectedType) for c in cotangents[1:]):
@@ -102,4 +135,25 @@ def _numba_pareto_nbd_timing(op, node=None, **kwargs):
     return timing_loglik_and_grad
 
 
-pareto_nbd_timing = ParetoNBDTiming()
+_TIMING = ParetoNBDTiming()
+
+
+def pareto_nbd_timing(r, alpha, s, beta, segment, x, t_x, T, weight) -> list[pt.TensorVariable]:  # noqa: PLR0913
+    """The fused Op applied to per-segment parameters and constant row data.
+
+    Parameters
+    ----------
+    r, alpha, s, beta
+        Tensors of the parameters per segment.
+    segment, x, t_x, T, weight
+        NumPy arrays of the rows (segment index, history in time units, customers).
+
+    Returns
+    -------
+    list of TensorVariable
+        The scalar total, then its gradient in r, α, s, β (only the total is to be
+        differentiated).
+    """
+    segment = np.asarray(segment, dtype=np.int64)
+    return _TIMING(r, alpha, s, beta, segment, x, t_x, T, weight,
+                   *distinct_pairs(segment, T), *distinct_pairs(segment, t_x))

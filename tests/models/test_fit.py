@@ -1,6 +1,7 @@
 """Fitting: published values, seeds, save/load, and loud convergence warnings."""
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -48,7 +49,7 @@ def test_map_reproduces_published_mle(cdnow, spec_factory, family):
 
 @pytest.fixture(scope="module")
 def short_nuts(cdnow, spec_factory):
-    spec = spec_factory("bg_nbd", tune=200, draws=200)
+    spec = replace(spec_factory("bg_nbd", tune=200, draws=200), spend_sampler={"draws": 300})
     return spec, fit(cdnow, spec, progress=False)
 
 
@@ -56,6 +57,8 @@ def test_nuts_fit_has_labelled_posterior(short_nuts):
     spec, result = short_nuts
     params = result.parameters()
     assert dict(params.sizes) == {"chain": 2, "draw": 200, "segment": 1}
+    # [spend_sampler] draws = 300: the spend model's own draws
+    assert dict(result.spend_parameters().sizes) == {"chain": 2, "draw": 300, "segment": 1}
     assert list(params["segment"].values) == ["all"]
     assert set(result.frequency.children) >= {"posterior", "sample_stats", "constant_data"}
     assert int(result.frequency["constant_data"]["count"].sum()) == 2357

@@ -87,9 +87,12 @@ def test_second_derivatives_are_refused_not_wrong():
 
 def one_row(r, alpha, s, beta, x, t_x, T):
     """The Op's value and gradient for a single row, one segment, weight 1."""
+    segment = np.zeros(1, np.int64)
     out = paretonbd_op.timing_loglik_and_grad(
-        *(np.array([v]) for v in (r, alpha, s, beta)), np.zeros(1, np.int64),
-        np.array([x]), np.array([t_x]), np.array([T]), np.ones(1))
+        *(np.array([v]) for v in (r, alpha, s, beta)), segment,
+        np.array([x]), np.array([t_x]), np.array([T]), np.ones(1),
+        *paretonbd_op.distinct_pairs(segment, np.array([T])),
+        *paretonbd_op.distinct_pairs(segment, np.array([t_x])))
     return float(out[0]), np.array([float(g[0]) for g in out[1:]])
 
 
