@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from bayesclv.actions import Action
 from bayesclv.clv.inputs import customer_inputs, posterior_draws
@@ -51,6 +52,7 @@ def value_of_information(
     value: ValueSpec | None = None,
     convention: Convention = "end",
     seed: int = 0,
+    values: xr.Dataset | None = None,
 ) -> pd.DataFrame:
     """Expected value of perfect information about each action's effect, per segment.
 
@@ -58,6 +60,10 @@ def value_of_information(
     ----------
     fit, summary, actions, value, convention
         As for :func:`bayesclv.decision.action_values`.
+    values
+        An :func:`~bayesclv.decision.action_values` result for the same customers and
+        actions (any thinning), reused for the other options' posterior means and for
+        eligibility instead of scoring the actions again.
     n_effect_draws
         Draws of each action's effect at which the conditional expectation is computed.
     max_samples
@@ -86,14 +92,20 @@ def value_of_information(
     actions = tuple(actions if actions is not None else fit.spec.actions)
     n_total = fit.parameters().sizes["chain"] * fit.parameters().sizes["draw"]
     thin = max(1, math.ceil(n_total / max_samples))
-    values = action_values(fit, summary, actions, value=value, convention=convention, thin=thin,
-                           seed=seed)
+    inputs = customer_inputs(summary, fit)
+    if values is None:
+        values = action_values(fit, summary, actions, value=value, convention=convention,
+                               thin=thin, seed=seed)
+    elif (list(values["action"].values) != [a.name for a in actions]
+          or values.sizes["customer"] != len(inputs)):
+        raise SpecError("values must be action_values of the same actions and customers "
+                        f"(got actions {list(values['action'].values)} for "
+                        f"{values.sizes['customer']:,} customers)")
     means = values["incremental_value"].mean(("chain", "draw")).values  # NaN: not eligible
     eligible = values["eligible"].values
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
     post = posterior_draws(fit, thin=thin)
-    scorer = CustomerScorer(post, customer_inputs(summary, fit), settings)
     segment = values["segment"].values.astype(str)
     rng = np.random.default_rng([seed, 1])
     frames = []
@@ -102,10 +114,14 @@ def value_of_information(
         # Best other option per customer (ineligible ones are NaN), or doing nothing.
         alternative = np.maximum(0.0, np.max(np.nan_to_num(others, nan=-np.inf), axis=1,
                                              initial=-np.inf))
+        # only customers eligible for the action can gain from learning its effect
+        who = np.flatnonzero(eligible[:, k])
+        scorer = CustomerScorer(post, inputs.take(who), settings)
         conditional = _conditional_means(scorer, action, post.segments, n_effect_draws, rng)
-        now = np.maximum(alternative, conditional.mean(axis=0))
-        informed = np.maximum(alternative[None, :], conditional).mean(axis=0)
-        gain = np.where(eligible[:, k], informed - now, 0.0)
+        now = alternative.copy()
+        now[who] = np.maximum(alternative[who], conditional.mean(axis=0))
+        gain = np.zeros(len(inputs))
+        gain[who] = np.maximum(alternative[who][None, :], conditional).mean(axis=0) - now[who]
         frames.append(_by_segment(action.name, ordered_segments(segment, post.segments), segment,
                                   eligible[:, k], now, gain))
     table = pd.concat(frames)

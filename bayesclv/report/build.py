@@ -45,6 +45,20 @@ from bayesclv.spec import ModelSpec
 __all__ = ["Section", "build_report", "decision_section", "pack_sections", "value_section"]
 
 Step = Callable[[str], None]
+#: Posterior draws the value tables and the holdout check use, at least: the chains are
+#: thinned evenly toward it (every k-th draw, k = ⌊draws / REPORT_SAMPLES⌋). Their cost grows
+#: with every draw × customer (CDNOW master, 2,400 draws: 23 s to score the customers, 31 s
+#: for the holdout check), their Monte Carlo error little beyond ~1,000 draws: thinning
+#: 2,400 to 1,200 moved the portfolio's holdout coverage by 0.1 points and its predicted
+#: mean by 0.03 % (segments' coverage by at most 1.1 points, each segment's simulated
+#: futures being Monte Carlo draws themselves).
+REPORT_SAMPLES = 1_000
+
+
+def report_thin(fit: Fit) -> int:
+    """Every how many draws the value tables and the holdout check keep (≥ 1)."""
+    sizes = fit.parameters().sizes
+    return max(1, sizes["chain"] * sizes["draw"] // REPORT_SAMPLES)
 
 
 def _quiet(_: str) -> None:
@@ -131,7 +145,13 @@ def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
     """What the numbers are: model, data window, value settings, intervals, convergence."""
     value = spec.value
     sizes = fit.parameters().sizes
+    thin = report_thin(fit)
+    used = sizes["chain"] * len(range(0, sizes["draw"], thin))
+    spend = fit.spend_parameters().sizes if fit.spend is not None else sizes
     method = (f"NUTS: {sizes['chain']} chains × {sizes['draw']} draws kept"
+              + (f" (spend model: {spend['chain']} × {spend['draw']})" if spend != sizes else "")
+              + (f"; the value tables and the holdout check use {used:,} of them (one draw "
+                 f"in {thin} of each chain)" if thin > 1 else "")
               if fit.method == "nuts" else "MAP (posterior mode, no intervals)")
     segments = summary.frame["segment"].cat.categories
     holdout = ("none" if summary.holdout_end is None else
@@ -198,8 +218,9 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
     money, level = value.currency, f"{value.hdi_prob:.0%} HDI"
     terms = (f"{money}, residual over {value.horizon_months:g} months, margin "
              f"{value.margin:.0%}, discount {value.annual_discount_rate:.0%}/year; {level}")
+    thin = report_thin(fit)
     on_step("scoring customers")
-    draws = clv_draws(fit, summary, value=value)
+    draws = clv_draws(fit, summary, value=value, thin=thin)
     label = hdi_label(value.hdi_prob)
     equity = customer_equity(draws)
     tables = [
@@ -214,7 +235,8 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
                          "not sums of customers' intervals."),
     ]
     on_step("value per future period")
-    periods = period_table(value_by_period(fit, summary, value=value), hdi_prob=value.hdi_prob)
+    periods = period_table(value_by_period(fit, summary, value=value, thin=thin),
+                           hdi_prob=value.hdi_prob)
     tables.append(ReportTable(
         "value_by_period", f"expected purchases, revenue and margin per {value.period} and "
         f"segment ({money}; {level})", periods,
@@ -235,7 +257,7 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
         from bayesclv.validate.holdout import holdout_report
 
         on_step("checking the holdout period")
-        metrics = holdout_report(fit, summary, interval=value.hdi_prob).metrics
+        metrics = holdout_report(fit, summary, interval=value.hdi_prob, thin=thin).metrics
         tables.append(ReportTable(
             "holdout_metrics", f"holdout {summary.calibration_end.date()} – "
             f"{summary.holdout_end.date()}: predicted vs actual repeat purchases per customer",
@@ -329,7 +351,7 @@ def decision_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None 
     tables.append(ReportTable(
         "value_of_information", f"expected value of perfect information about each action's "
         f"effect ({money})", value_of_information(fit, summary, spec.actions, value=value,
-                                                   seed=seed),
+                                                   seed=seed, values=values),
         note="What learning the effect before a roll-out is worth at most: a test campaign pays "
              "only where this is well above its cost."))
     figures = []

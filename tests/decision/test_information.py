@@ -63,3 +63,30 @@ def test_bad_settings_are_named(fit, cdnow):
     action = [Action("d", 2.0, (Effect("dropout_rate", -0.4, 0.1),))]
     with pytest.raises(SpecError, match="n_effect_draws"):
         value_of_information(fit, cdnow, action, n_effect_draws=1)
+
+
+def test_an_eligibility_band_gives_the_table_of_the_eligible_customers_alone(fit, cdnow):
+    # Only eligible customers can gain from learning an action's effect: with one action the
+    # table equals that of the same action, unrestricted, on the eligible customers alone
+    # (same posterior draws, same effect draws).
+    from dataclasses import replace
+
+    from bayesclv.actions import Eligibility
+    from bayesclv.decision import action_values
+
+    open_to_all = Action("d", 2.0, (Effect("dropout_rate", -0.4, 0.1),))
+    banded = replace(open_to_all, eligibility=Eligibility(p_alive=(0.5, 1.0)))
+    values = action_values(fit, cdnow, [banded], value=VALUE, seed=7)
+    eligible = values["eligible"].values[:, 0]
+    assert 100 < eligible.sum() < eligible.size - 100
+    table = value_of_information(fit, cdnow, [banded], value=VALUE, n_effect_draws=8, seed=7)
+    alone = value_of_information(fit, cdnow.subset(eligible), [open_to_all], value=VALUE,
+                                 n_effect_draws=8, seed=7)
+    for column in ("n_eligible", "value_now", "evppi"):
+        assert table[column].to_numpy() == pytest.approx(alone[column].to_numpy(), rel=1e-12)
+    # an action_values result passed in gives the same table as scoring again
+    reused = value_of_information(fit, cdnow, [banded], value=VALUE, n_effect_draws=8, seed=7,
+                                  values=values)
+    assert reused["evppi"].to_numpy() == pytest.approx(table["evppi"].to_numpy(), rel=1e-12)
+    with pytest.raises(SpecError, match="same actions and customers"):
+        value_of_information(fit, cdnow, [open_to_all, banded], value=VALUE, values=values)

@@ -82,3 +82,23 @@ def test_unconverged_and_map_fits_warn_before_any_number():
     (warning,) = fit_warnings({"frequency": bad}, "nuts")
     assert "frequency model did NOT converge: R-hat above 1.01: log_r" in warning
     assert "MAP fit" in fit_warnings({}, "map")[0]
+
+
+def test_long_posteriors_are_thinned_evenly_for_the_value_tables(spec, cdnow, fit_factory,
+                                                                  monkeypatch):
+    # With more than 2 × REPORT_SAMPLES draws the value tables use every k-th draw of each
+    # chain, and say so; their numbers are those of clv_draws at that thinning.
+    from bayesclv.clv import clv_draws, customer_equity
+    from bayesclv.report import build
+
+    monkeypatch.setattr(build, "REPORT_SAMPLES", 30)
+    fit = fit_factory(spec, chains=2, draws=45)  # 90 draws: one in 3 → 2 × 15
+    assert build.report_thin(fit) == 3
+    section = value_section(fit, cdnow, spec)
+    equity = section.tables[1].frame
+    want = customer_equity(clv_draws(fit, cdnow, value=spec.value, thin=3))
+    assert equity.loc[PORTFOLIO, "clv_mean"] == pytest.approx(want.loc[PORTFOLIO, "clv_mean"],
+                                                              rel=1e-12)
+    facts = dict(build.report_facts(fit, cdnow, spec, {}))
+    assert facts["fit"] == ("NUTS: 2 chains × 45 draws kept; the value tables and the holdout "
+                            "check use 30 of them (one draw in 3 of each chain)")

@@ -55,6 +55,6 @@ def test_a_table_longer_than_a_sheet_continues_on_numbered_sheets(monkeypatch, t
 
 @pytest.mark.parametrize("value, expected", [(float("nan"), None), (pd.NA, None),
                                              (pd.Timestamp("1997-09-30"), "datetime")])
-def test_cell_values_openpyxl_can_store(value, expected):
+def test_cell_values_a_workbook_can_store(value, expected):
     got = excel._cell_value(value)
     assert (type(got).__name__ == expected) if expected == "datetime" else got is expected
