@@ -94,9 +94,10 @@ class ParetoNBDTiming(Op):
 
     Inputs: r, α, s, β per segment (vectors), then constant row data: segment index, x,
     t_x, T, weight and the rows' distinct (segment, T) and (segment, t_x) pairs
-    (:func:`pareto_nbd_timing` derives them). Outputs: the scalar total, then ∂total/∂r, ∂α, ∂s, ∂β. Only the
-    total is meant to be differentiated (once): its gradient is the other outputs; asking
-    for second derivatives gives PyTensor's "not implemented" gradient.
+    (:func:`pareto_nbd_timing` derives them). Outputs: the scalar total, then ∂total/∂r,
+    ∂α, ∂s, ∂β. Only the total is meant to be differentiated (once): its gradient is the
+    other outputs; asking for second derivatives gives PyTensor's "not implemented"
+    gradient.
     """
 
     __props__ = ()
