@@ -13,12 +13,7 @@ from bayesclv.maths.bgnbd import (
     bgnbd_p_alive,
     bgnbd_timing_loglik,
 )
-from bayesclv.maths.discounting import (
-    discount_factor,
-    discounted_residual_purchases,
-    expected_purchases_by_period,
-    period_boundaries,
-)
+from bayesclv.maths.discounting import discount_factor
 from bayesclv.maths.gammagamma import gammagamma_conditional_mean_spend, gammagamma_loglik
 from bayesclv.maths.paretonbd import (
     paretonbd_conditional_expected_purchases,
@@ -37,8 +32,6 @@ __all__ = [
     "bgnbd_p_alive",
     "bgnbd_timing_loglik",
     "discount_factor",
-    "discounted_residual_purchases",
-    "expected_purchases_by_period",
     "gammagamma_conditional_mean_spend",
     "gammagamma_loglik",
     "paretonbd_conditional_expected_purchases",
@@ -47,5 +40,4 @@ __all__ = [
     "paretonbd_loglik",
     "paretonbd_p_alive",
     "paretonbd_timing_loglik",
-    "period_boundaries",
 ]
