@@ -19,6 +19,7 @@ import numpy as np
 
 from bayesclv.clv.inputs import CustomerInputs, PosteriorDraws
 from bayesclv.clv.settings import ValueSettings
+from bayesclv.distinct import distinct
 from bayesclv.maths import gammagamma_conditional_mean_spend
 from bayesclv.maths.families import family
 
@@ -57,12 +58,12 @@ class Histories:
 
 def distinct_histories(chunk: CustomerInputs) -> Histories:
     """Collapse a chunk's customers to their distinct histories."""
-    keys = np.column_stack([chunk.code.astype(np.float64), chunk.x, chunk.t_x, chunk.T])
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    ages, age_inverse = np.unique(unique[:, [0, 1, 3]], axis=0, return_inverse=True)
+    rows = distinct(chunk.code, chunk.x, chunk.t_x, chunk.T)
+    code, x, t_x, T = rows.columns
+    ages = distinct(code, x, T)
     return Histories(
-        code=unique[:, 0].astype(np.int64), x=unique[:, 1], t_x=unique[:, 2], T=unique[:, 3],
-        inverse=inverse.ravel(), ages=ages, age_inverse=age_inverse.ravel(),
+        code=rows.codes(0), x=x, t_x=t_x, T=T, inverse=rows.inverse,
+        ages=ages.stacked().T, age_inverse=ages.inverse,
     )
 
 

@@ -23,6 +23,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesclv.data import CustomerSummary
+from bayesclv.distinct import distinct
 from bayesclv.maths import families
 from bayesclv.maths.families import Family
 from bayesclv.models.hierarchy import (
@@ -177,10 +178,10 @@ def _loglik(
     counts = rows["count"].to_numpy(np.float64)
     # the special functions depend on the history only through x: evaluate them once
     # per distinct (segment, x), weighted by its number of customers
-    keys, key_of_row = np.unique(np.stack([seg, x]), axis=1, return_inverse=True)
-    key_seg = keys[0].astype(np.int64)
+    keys = distinct(seg, x)
+    key_seg = keys.codes(0)
     count_part = family.count_loglik(
-        *(natural[name][key_seg] for name in family.natural), keys[1]
+        *(natural[name][key_seg] for name in family.natural), keys.columns[1]
     )
     t_x, T = rows["t_x"].to_numpy(np.float64), rows["T"].to_numpy(np.float64)
     if family.fused_timing is not None:
@@ -193,5 +194,5 @@ def _loglik(
         timing = pt.dot(counts, family.timing_loglik(
             *(natural[name][per_row] for name in family.natural), x, t_x, T
         ))
-    customers_per_key = np.bincount(key_of_row.ravel(), weights=counts, minlength=keys.shape[1])
+    customers_per_key = np.bincount(keys.inverse, weights=counts, minlength=len(keys))
     return pt.dot(customers_per_key, count_part) + timing

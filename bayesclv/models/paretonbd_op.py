@@ -23,6 +23,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import numba_funcify
 
+from bayesclv.distinct import distinct
 from bayesclv.maths.paretonbd_kernel import timing_row, workspace
 
 
@@ -41,7 +42,7 @@ def timing_loglik_and_grad(r, alpha, s, beta, segment, x, t_x, T, weight,  # noq
         Each row's history (time units) and its number of customers.
     at_T, T_pairs
         Each row's index among the distinct (segment, T) pairs, and those pairs as a
-        (2, pairs) float array (:func:`distinct_pairs`).
+        (2, pairs) float array (:func:`bayesclv.distinct.distinct`).
     at_t_x, t_x_pairs
         The same for (segment, t_x).
 
@@ -72,21 +73,6 @@ def timing_loglik_and_grad(r, alpha, s, beta, segment, x, t_x, T, weight,  # noq
         grads[3, g] += w * db
     return (np.asarray(total), grads[0].copy(), grads[1].copy(), grads[2].copy(),
             grads[3].copy())
-
-
-def distinct_pairs(segment: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's index among the distinct (segment, value) pairs, and the pairs.
-
-    Returns
-    -------
-    (ndarray, ndarray)
-        int64 indices of shape (rows,), and the pairs as a float array of shape (2, pairs).
-    """
-    pairs, index = np.unique(
-        np.stack([np.asarray(segment, dtype=np.float64), np.asarray(values, dtype=np.float64)]),
-        axis=1, return_inverse=True,
-    )
-    return index.ravel().astype(np.int64), pairs
 
 
 class ParetoNBDTiming(Op):
@@ -156,5 +142,6 @@ def pareto_nbd_timing(r, alpha, s, beta, segment, x, t_x, T, weight) -> list[pt.
         differentiated).
     """
     segment = np.asarray(segment, dtype=np.int64)
+    at_T, at_t_x = distinct(segment, T), distinct(segment, t_x)
     return _TIMING(r, alpha, s, beta, segment, x, t_x, T, weight,
-                   *distinct_pairs(segment, T), *distinct_pairs(segment, t_x))
+                   at_T.inverse, at_T.stacked(), at_t_x.inverse, at_t_x.stacked())

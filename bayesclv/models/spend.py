@@ -21,6 +21,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesclv.data import CustomerSummary
+from bayesclv.distinct import distinct
 from bayesclv.errors import DataError
 from bayesclv.maths.gammagamma import gammagamma_count_loglik, gammagamma_spend_loglik
 from bayesclv.models.hierarchy import (
@@ -115,9 +116,9 @@ def _loglik(spenders: pd.DataFrame, p: pt.TensorVariable, q: pt.TensorVariable,
     """
     seg = spenders["segment"].cat.codes.to_numpy(np.int64)
     n = spenders["n_spend"].to_numpy(np.float64)
-    keys, counts = np.unique(np.stack([seg, n]), axis=1, return_counts=True)
-    key_seg = keys[0].astype(np.int64)
-    count_part = gammagamma_count_loglik(p[key_seg], q[key_seg], keys[1])
+    keys = distinct(seg, n)
+    key_seg = keys.codes(0)
+    count_part = gammagamma_count_loglik(p[key_seg], q[key_seg], keys.columns[1])
     spend_part = gammagamma_spend_loglik(
         p[seg], q[seg], gamma[seg], n, spenders["mean_spend"].to_numpy(np.float64))
-    return pt.dot(counts.astype(np.float64), count_part) + pt.sum(spend_part)
+    return pt.dot(keys.counts.astype(np.float64), count_part) + pt.sum(spend_part)

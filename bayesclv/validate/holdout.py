@@ -33,6 +33,7 @@ from bayesclv.clv.inputs import PosteriorDraws, customer_inputs, posterior_draws
 from bayesclv.clv.predictive import simulate_periods
 from bayesclv.clv.settings import ValueSettings
 from bayesclv.data import CustomerSummary
+from bayesclv.distinct import distinct
 from bayesclv.errors import DataError
 from bayesclv.maths.families import family
 from bayesclv.models import Fit
@@ -288,12 +289,12 @@ def _tracking(fit, summary, transactions, post, inputs, rows, alive, customer, d
         conditional[:, k] = (alive * cumulative) @ counts
     expected = family(post.family).expected_purchases
     # E[X(T + t)] − E[X(T)] depends on a customer only through (segment, T)
-    keys, counts = np.unique(np.stack([inputs.code.astype(np.float64), inputs.T]), axis=1,
-                             return_counts=True)
-    params = [values[:, keys[0].astype(np.int64)] for values in post.frequency.values()]
-    base = expected(*params, keys[1])
+    keys = distinct(inputs.code, inputs.T)
+    ages, counts = keys.columns[1], keys.counts
+    params = [values[:, keys.codes(0)] for values in post.frequency.values()]
+    base = expected(*params, ages)
     unconditional = np.stack(
-        [(expected(*params, keys[1] + t) - base) @ counts for t in ends], axis=1)
+        [(expected(*params, ages + t) - base) @ counts for t in ends], axis=1)
     return pd.DataFrame(
         {
             "week_end": [start + pd.Timedelta(days=int(7 * w)) for w in range(1, n_weeks + 1)],

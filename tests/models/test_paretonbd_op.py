@@ -10,6 +10,7 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
+from bayesclv.distinct import distinct
 from bayesclv.maths import paretonbd_count_loglik, paretonbd_timing_loglik
 from bayesclv.maths.paretonbd_kernel import dead_term_series
 from bayesclv.models import paretonbd_op
@@ -87,12 +88,12 @@ def test_second_derivatives_are_refused_not_wrong():
 
 def one_row(r, alpha, s, beta, x, t_x, T):
     """The Op's value and gradient for a single row, one segment, weight 1."""
-    segment = np.zeros(1, np.int64)
+    one = np.zeros(1, np.int64)
+    at_T, at_t_x = distinct(one, [T]), distinct(one, [t_x])
     out = paretonbd_op.timing_loglik_and_grad(
-        *(np.array([v]) for v in (r, alpha, s, beta)), segment,
+        *(np.array([v]) for v in (r, alpha, s, beta)), one,
         np.array([x]), np.array([t_x]), np.array([T]), np.ones(1),
-        *paretonbd_op.distinct_pairs(segment, np.array([T])),
-        *paretonbd_op.distinct_pairs(segment, np.array([t_x])))
+        at_T.inverse, at_T.stacked(), at_t_x.inverse, at_t_x.stacked())
     return float(out[0]), np.array([float(g[0]) for g in out[1:]])
 
 
