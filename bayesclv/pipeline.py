@@ -13,6 +13,7 @@ from bayesclv.data import (
     summarise,
     value_tier_segments,
 )
+from bayesclv.data.sources import identify, read_pandas
 from bayesclv.datasets import load_cdnow
 from bayesclv.spec import ModelSpec, resolve_source
 
@@ -44,7 +45,8 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
     )
     segments = None
     if data.segmentation in ("cohort", "value_tier", "cohort_x_value_tier"):
-        log = source if isinstance(source, pd.DataFrame) else _read_log(Path(source))
+        log = source if isinstance(source, pd.DataFrame) else read_pandas(
+            identify(Path(source)), columns.required())
         segments = _derived_segments(log, columns, data.segmentation, data.cohort_freq)
     return summarise(
         source,
@@ -69,10 +71,3 @@ def _derived_segments(
     labels = cohort.astype(str) + "·" + tier.astype(str)
     order = [f"{c}·{t}" for c in cohort.cat.categories for t in tier.cat.categories]
     return labels.astype(pd.CategoricalDtype(order))
-
-
-def _read_log(path: Path) -> pd.DataFrame:
-    """Load a CSV or Parquet log into pandas (derived segments need the whole log)."""
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -111,7 +112,8 @@ def read_pandas(log: Log, wanted: dict[str, str]) -> pd.DataFrame:
             table = pq.read_table(log.obj, columns=list(dict.fromkeys(wanted.values())))
             return table.to_pandas(date_as_object=False)
         frame = pd.read_csv(log.obj, dtype=str, keep_default_na=False, na_values=[""])
-    except (OSError, ValueError, pa.ArrowException, duckdb.Error) as exc:
+    except (OSError, EOFError, zlib.error, ValueError, pa.ArrowException, duckdb.Error) as exc:
+        # EOFError and zlib.error: a truncated or corrupt .csv.gz
         if isinstance(exc, DataError):
             raise
         raise DataError(f"cannot read {log.description}: {exc}") from exc
