@@ -18,6 +18,8 @@ from bayesclv.data.columns import ColumnMap, check_columns
 from bayesclv.data.sources import Log
 from bayesclv.data.validate import (
     DATE_TEXT,
+    FIRST_DAY,
+    LAST_DAY,
     NUMBER_TEXT,
     ROW_FAULTS,
     RowFault,
@@ -186,6 +188,7 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str], window: Window) -> Typ
         "missing_customer": "(c IS NULL OR c = '')",
         "missing_date": "date_missing",
         "bad_date": "(NOT date_missing AND d IS NULL)",
+        "date_out_of_range": f"(d < DATE '{FIRST_DAY}' OR d > DATE '{LAST_DAY}')",
         "missing_amount": "amount_missing",
         "bad_amount": f"(NOT amount_missing AND {amount_bad})",
         "infinite_amount": "(NOT amount_missing AND isinf(a))",

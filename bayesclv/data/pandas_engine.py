@@ -14,6 +14,8 @@ from bayesclv.data.assemble import RAW_COLUMNS
 from bayesclv.data.columns import ColumnMap
 from bayesclv.data.validate import (
     DATE_TEXT,
+    FIRST_DAY,
+    LAST_DAY,
     NUMBER_TEXT,
     ROW_FAULTS,
     Window,
@@ -161,6 +163,10 @@ def typed_columns(
         raise _type_error(columns.date, raw_date.dtype, "dates or ISO 8601 date strings")
     faults["missing_date"] = date_missing
     faults["bad_date"] = ~date_missing & parsed.isna().to_numpy()
+    # whole days, at the parsed resolution: a trip through nanoseconds would wrap 9999-12-31
+    day = parsed.to_numpy(dtype="datetime64[D]")
+    faults["date_out_of_range"] = ~np.isnat(day) & (
+        (day < np.datetime64(FIRST_DAY, "D")) | (day > np.datetime64(LAST_DAY, "D")))
 
     amount_missing = _blank(raw_amount)
     if pd.api.types.is_bool_dtype(raw_amount.dtype) or not (
@@ -183,8 +189,7 @@ def typed_columns(
     if columns.segment is not None:
         raw_segment = log[columns.segment]
         faults["missing_segment"] = _blank(raw_segment, strip=False)
-    day = parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    day = np.where(np.isnat(day), EPOCH, day).astype(np.int64)
+    day = (np.where(np.isnat(day), EPOCH, day) - EPOCH).astype(np.int64)
     if observation_end is not None:
         faults["after_observation"] = ~faults["bad_date"] & (day > _day(observation_end))
 

@@ -26,6 +26,8 @@ from bayesclv.data.columns import ColumnMap, check_columns
 from bayesclv.data.sources import Log
 from bayesclv.data.validate import (
     DATE_TEXT,
+    FIRST_DAY,
+    LAST_DAY,
     NUMBER_TEXT,
     ROW_FAULTS,
     RowFault,
@@ -252,6 +254,7 @@ def _faults(columns: ColumnMap, window: Window) -> dict[str, Column]:
         "missing_customer": c.isNull() | (c == ""),
         "missing_date": F.col("date_missing"),
         "bad_date": ~F.col("date_missing") & d.isNull(),
+        "date_out_of_range": (d < F.lit(FIRST_DAY)) | (d > F.lit(LAST_DAY)),
         "missing_amount": F.col("amount_missing"),
         "bad_amount": present & F.col("amount_bad"),
         "infinite_amount": present & (F.abs(a) == F.lit(float("inf"))),

@@ -114,10 +114,20 @@ class RowFault:
     problem: str
 
 
+#: Transaction dates must lie in these days (inclusive): the whole days of pandas'
+#: nanosecond timestamps, so every engine can represent them. A placeholder such as
+#: 9999-12-31 or 0001-01-01 is refused by name instead of wrapping around (pandas) or being
+#: counted as a transaction after the window (DuckDB, Spark).
+FIRST_DAY = dt.date(1677, 9, 22)
+LAST_DAY = dt.date(2262, 4, 11)
+
 ROW_FAULTS: tuple[RowFault, ...] = (
     RowFault("missing_customer", "customer", "missing customer id"),
     RowFault("missing_date", "date", "missing date"),
     RowFault("bad_date", "date", "cannot be parsed as a date (expected ISO 8601, e.g. 1997-01-31)"),
+    RowFault("date_out_of_range", "date",
+             f"is outside the supported dates {FIRST_DAY} … {LAST_DAY} (a placeholder such "
+             "as 9999-12-31? remove the row or give the real date)"),
     RowFault("missing_amount", "amount", "missing amount"),
     RowFault("bad_amount", "amount", "is not a number"),
     RowFault("infinite_amount", "amount", "is not a finite number"),

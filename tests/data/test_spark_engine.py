@@ -378,3 +378,17 @@ def test_without_an_active_session_the_builder_is_used(spark, monkeypatch):
     # getOrCreate returns the running session here; a fresh process would start local[*]
     monkeypatch.setattr(SparkSession, "getActiveSession", classmethod(lambda cls: None))
     assert spark_engine.spark_session() is spark
+
+
+def test_a_placeholder_date_is_refused_alike_in_every_engine(spark):
+    log = pd.DataFrame({"customer_id": ["a", "a", "b"],
+                        "date": ["2020-01-01", "9999-12-31", "2020-01-02"],
+                        "amount": ["1.0", "2.0", "3.0"]})
+    messages = set()
+    for source in (spark.createDataFrame(log), log, duckdb.connect().from_df(log)):
+        with pytest.raises(DataError) as info:
+            summarise(source, calibration_end="2020-01-10")
+        messages.add(str(info.value))
+    assert len(messages) == 1
+    assert "row 2 (customer 'a'): value '9999-12-31' is outside the supported dates" in (
+        messages.pop())

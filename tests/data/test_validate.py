@@ -61,6 +61,15 @@ def run(path, engine, **kwargs):
         (("0003", "1997-01-05", None), "column 'amount', row 3 (customer '0003'): missing amount"),
         (("0003", "1997-01-05", "inf"),
          "column 'amount', row 3 (customer '0003'): value 'inf' is not a finite number"),
+        # placeholders outside pandas' nanosecond range: refused by name in every engine
+        # (pandas used to wrap 9999-12-31 to 1816-03-29, DuckDB to drop it as late)
+        (("0003", "9999-12-31", "1.00"),
+         "column 'date', row 3 (customer '0003'): value '9999-12-31' is outside the supported "
+         "dates 1677-09-22 … 2262-04-11"),
+        (("0003", "0001-01-01", "1.00"),
+         "column 'date', row 3 (customer '0003'): value '0001-01-01' is outside"),
+        (("0003", "2300-06-01T12:00:00", "1.00"),
+         "column 'date', row 3 (customer '0003'): value '2300-06-01T12:00:00' is outside"),
     ],
 )
 def test_bad_row_in_csv(tmp_path, engine, row, expected):
