@@ -60,10 +60,6 @@ def value_of_information(
     ----------
     fit, summary, actions, value, convention
         As for :func:`bayesclv.decision.action_values`.
-    values
-        An :func:`~bayesclv.decision.action_values` result for the same customers and
-        actions (any thinning), reused for the other options' posterior means and for
-        eligibility instead of scoring the actions again.
     n_effect_draws
         Draws of each action's effect at which the conditional expectation is computed.
     max_samples
@@ -71,6 +67,10 @@ def value_of_information(
         conditional expectations average over them.
     seed
         Seed of the effect draws.
+    values
+        An :func:`~bayesclv.decision.action_values` result for the same customers and
+        actions (any thinning), reused for the other options' posterior means and for
+        eligibility instead of scoring the actions again.
 
     Returns
     -------

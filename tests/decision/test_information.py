@@ -88,5 +88,12 @@ def test_an_eligibility_band_gives_the_table_of_the_eligible_customers_alone(fit
     reused = value_of_information(fit, cdnow, [banded], value=VALUE, n_effect_draws=8, seed=7,
                                   values=values)
     assert reused["evppi"].to_numpy() == pytest.approx(table["evppi"].to_numpy(), rel=1e-12)
+    # ... and its eligibility is the one used: half the eligible customers struck off
+    fewer = values.copy(deep=True)
+    kept = np.flatnonzero(eligible)[::2]
+    fewer["eligible"].values[:, 0] = np.isin(np.arange(eligible.size), kept)
+    halved = value_of_information(fit, cdnow, [banded], value=VALUE, n_effect_draws=8, seed=7,
+                                  values=fewer)
+    assert halved.loc[("d", "portfolio"), "n_eligible"] == kept.size < eligible.sum()
     with pytest.raises(SpecError, match="same actions and customers"):
         value_of_information(fit, cdnow, [open_to_all, banded], value=VALUE, values=values)
