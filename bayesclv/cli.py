@@ -13,13 +13,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bayesclv.clv.totals import PORTFOLIO
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import BayesCLVError, ConvergenceWarning, SpecError
 from bayesclv.models import Fit
 from bayesclv.models.fit import check_fit_matches
 from bayesclv.outputs import atomic_write, check_free
 from bayesclv.report import ReportPack, write_report
+from bayesclv.scoring.summaries import PORTFOLIO
 from bayesclv.spec import FAMILIES, ModelSpec, PriorSpec, SamplerSpec, load_spec
 
 app = typer.Typer(

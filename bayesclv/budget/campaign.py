@@ -18,9 +18,13 @@ import xarray as xr
 
 from bayesclv.actions import BASELINE
 from bayesclv.budget.allocate import Allocation
-from bayesclv.clv.tables import SAMPLE_DIMS, resolve_hdi_prob, summarise_draws
-from bayesclv.clv.totals import ordered_segments
 from bayesclv.errors import DataError
+from bayesclv.scoring.summaries import (
+    SAMPLE_DIMS,
+    ordered_segments,
+    resolve_hdi_prob,
+    summarise_draws,
+)
 
 __all__ = ["CampaignOutcome", "simulate_campaign"]
 

@@ -20,9 +20,9 @@ import xarray as xr
 from bayesclv.budget.allocate import Allocation, allocate_options, check_method
 from bayesclv.budget.campaign import simulate_campaign
 from bayesclv.budget.options import Options, check_budget, scored_options
-from bayesclv.clv.tables import hdi_label, resolve_hdi_prob
 from bayesclv.decision.criteria import Criterion
 from bayesclv.errors import DataError, SpecError
+from bayesclv.scoring.summaries import hdi_label, resolve_hdi_prob
 
 __all__ = ["budget_curve", "next_increment_efficiency"]
 

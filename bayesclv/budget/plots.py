@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.axes import Axes
 
-from bayesclv.clv.tables import hdi_label
 from bayesclv.errors import DataError
+from bayesclv.scoring.summaries import hdi_label
 
 __all__ = ["plot_budget_curve"]
 

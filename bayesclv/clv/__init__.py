@@ -9,15 +9,16 @@ Pure functions of data: a :class:`~bayesclv.models.Fit` and a
 >>> customer_equity(draws)  # doctest: +SKIP
 """
 
+from bayesclv.clv.chunked import Scores, iter_scores, score_customers, score_to_parquet
 from bayesclv.clv.churn import churn_by_segment, churn_watchlist
 from bayesclv.clv.draws import VARIABLES, clv_draws
 from bayesclv.clv.new_customers import new_customer_value
 from bayesclv.clv.periods import period_table, value_by_period
 from bayesclv.clv.predictive import predictive_clv, predictive_table
-from bayesclv.clv.scoring import Scores, iter_scores, score_customers, score_to_parquet
-from bayesclv.clv.settings import ValueSettings, value_settings
 from bayesclv.clv.tables import customer_table
-from bayesclv.clv.totals import PORTFOLIO, customer_equity, segment_totals, totals_table
+from bayesclv.clv.totals import customer_equity, segment_totals, totals_table
+from bayesclv.scoring.settings import ValueSettings, value_settings
+from bayesclv.scoring.summaries import PORTFOLIO
 
 __all__ = [
     "PORTFOLIO",

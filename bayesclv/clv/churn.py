@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesclv.clv.tables import customer_table, resolve_hdi_prob
+from bayesclv.clv.tables import customer_table
 from bayesclv.clv.totals import segment_totals, totals_table
 from bayesclv.errors import DataError
+from bayesclv.scoring.summaries import resolve_hdi_prob
 
 __all__ = ["churn_by_segment", "churn_watchlist"]
 

@@ -6,17 +6,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesclv.clv.engine import distinct_histories, expected_spend, horizon_if_alive, p_alive
-from bayesclv.clv.inputs import (
+from bayesclv.data import CustomerSummary
+from bayesclv.models import Fit
+from bayesclv.scoring.inputs import (
     CustomerInputs,
     PosteriorDraws,
     customer_inputs,
     per_customer,
     posterior_draws,
 )
-from bayesclv.clv.settings import Convention, ValueSettings, value_settings
-from bayesclv.data import CustomerSummary
-from bayesclv.models import Fit
+from bayesclv.scoring.quantities import (
+    distinct_histories,
+    expected_spend,
+    horizon_if_alive,
+    p_alive,
+)
+from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
 from bayesclv.spec import ValueSpec
 
 __all__ = ["VARIABLES", "clv_draws", "compute_block"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from bayesclv.clv.engine import Histories, horizon_if_alive
-from bayesclv.clv.inputs import posterior_draws
-from bayesclv.clv.settings import Convention, value_settings
 from bayesclv.maths import gammagamma_conditional_mean_spend
 from bayesclv.models import Fit
+from bayesclv.scoring.inputs import posterior_draws
+from bayesclv.scoring.quantities import Histories, horizon_if_alive
+from bayesclv.scoring.settings import Convention, value_settings
 from bayesclv.spec import ValueSpec
 
 __all__ = ["new_customer_value"]

@@ -13,14 +13,18 @@ import pandas as pd
 import xarray as xr
 from scipy import sparse
 
-from bayesclv.clv.engine import distinct_histories, expected_spend, p_alive, periods_if_alive
-from bayesclv.clv.inputs import customer_inputs, posterior_draws
-from bayesclv.clv.settings import Convention, ValueSettings, value_settings
-from bayesclv.clv.tables import hdi_label, resolve_hdi_prob
-from bayesclv.clv.totals import PORTFOLIO
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.models import Fit
+from bayesclv.scoring.inputs import customer_inputs, posterior_draws
+from bayesclv.scoring.quantities import (
+    distinct_histories,
+    expected_spend,
+    p_alive,
+    periods_if_alive,
+)
+from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
+from bayesclv.scoring.summaries import PORTFOLIO, hdi_label, resolve_hdi_prob
 from bayesclv.spec import ValueSpec
 from bayesclv.units import DAYS_PER_UNIT
 

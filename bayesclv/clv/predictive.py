@@ -1,73 +1,27 @@
 """Full predictive CLV: simulated future purchases and spend (parameter + outcome uncertainty).
 
-Per posterior draw and customer, given the history (x, t_x, T) and n repeat spends of mean
-zbar:
-
-* alive at T with probability P(alive); a dead customer buys nothing more;
-* if alive, λ ~ Gamma(r + x, rate α + T); Pareto/NBD: μ ~ Gamma(s, rate β + T) and the
-  remaining lifetime is Exponential(μ) (memoryless); BG/NBD: p ~ Beta(a, b + x) and the
-  customer drops out right after each future purchase with probability p, so at most
-  K ~ Geometric(p) more purchases happen;
-* purchases while alive are Poisson(λ) in time;
-* spend: ν ~ Gamma(q + p·n, rate γ + n·zbar) and each purchase is Gamma(p, rate ν), so the
-  N purchases of a period total Gamma(N·p, rate ν).
-
-The conditional posteriors follow from the alive branch of each likelihood, λ^x e^{−λT}
-× e^{−μT} (Pareto/NBD) or × (1 − p)^x (BG/NBD); the mean of the simulated purchases
-matches the closed-form conditional expectation (tested by Monte Carlo).
+One simulated future per posterior draw and customer (the generative process of
+:mod:`bayesclv.scoring.simulation`), discounted and valued like the expected CLV of
+:func:`bayesclv.clv.clv_draws`, so the spread across draws adds outcome uncertainty to
+parameter uncertainty.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesclv.clv.engine import distinct_histories, p_alive
-from bayesclv.clv.inputs import (
-    CustomerInputs,
-    PosteriorDraws,
-    customer_inputs,
-    per_customer,
-    posterior_draws,
-)
-from bayesclv.clv.settings import Convention, value_settings
-from bayesclv.clv.tables import resolve_hdi_prob, summarise_draws
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
-from bayesclv.maths.families import family
 from bayesclv.models import Fit
+from bayesclv.scoring.inputs import customer_inputs, per_customer, posterior_draws
+from bayesclv.scoring.settings import Convention, value_settings
+from bayesclv.scoring.simulation import simulate_periods
+from bayesclv.scoring.summaries import resolve_hdi_prob, summarise_draws
 from bayesclv.spec import ValueSpec
 
-__all__ = ["predictive_clv", "predictive_table", "simulate_periods"]
-
-
-def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np.ndarray,
-                     rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Simulated purchases and their total spend in each future period.
-
-    Yields one ``(purchases, spend)`` pair per period, each (samples, customers); spend is
-    zeros when the posterior has no spend model.
-    """
-    rows = distinct_histories(chunk)
-    alive = rng.random((post.n_samples, len(chunk))) < p_alive(post, rows)[:, rows.inverse]
-    record = family(post.family)
-    params = record.alive_parameters(
-        [post.frequency[name][:, chunk.code] for name in record.natural], chunk.x, chunk.T)
-    future = record.future(rng, params, alive)
-    nu = None
-    if post.spend is not None:
-        g = {name: values[:, chunk.code] for name, values in post.spend.items()}
-        nu = rng.gamma(g["q"] + g["p"] * chunk.n_spend,
-                       1.0 / (g["gamma"] + chunk.n_spend * chunk.mean_spend))
-    start = 0.0
-    for end in boundaries:
-        bought = future.purchases(start, end)
-        start = end
-        spend = rng.gamma(bought * g["p"], 1.0 / nu) if nu is not None else np.zeros(bought.shape)
-        yield bought, spend
+__all__ = ["predictive_clv", "predictive_table"]
 
 
 def predictive_clv(

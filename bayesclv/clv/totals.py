@@ -13,25 +13,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesclv.clv.tables import resolve_hdi_prob, summarise_draws
 from bayesclv.errors import DataError
+from bayesclv.scoring.summaries import (
+    PORTFOLIO,
+    ordered_segments,
+    resolve_hdi_prob,
+    summarise_draws,
+)
 
-__all__ = ["PORTFOLIO", "customer_equity", "ordered_segments", "segment_totals", "totals_table"]
-
-PORTFOLIO = "portfolio"
-"""Label of the all-customers total on the ``segment`` dim of totals."""
+__all__ = ["customer_equity", "segment_totals", "totals_table"]
 
 ADDITIVE = ("expected_purchases", "discounted_purchases", "clv", "value_at_risk")
-
-
-def ordered_segments(segment: np.ndarray, order: Sequence[str] | None) -> list[str]:
-    """The segment labels present in ``segment``, in the fit's recorded ``order``.
-
-    Labels not in ``order`` (none, for draws of a fit) follow in order of appearance.
-    """
-    present = dict.fromkeys(segment.tolist())
-    known = [label for label in (order or ()) if label in present]
-    return known + [label for label in present if label not in set(known)]
 
 
 def segment_totals(draws: xr.Dataset, variables: Sequence[str] | None = None) -> xr.Dataset:

@@ -25,9 +25,6 @@ import pandas as pd
 import xarray as xr
 
 from bayesclv.actions import Action
-from bayesclv.clv.inputs import customer_inputs, posterior_draws
-from bayesclv.clv.settings import Convention, value_settings
-from bayesclv.clv.totals import PORTFOLIO, ordered_segments
 from bayesclv.data import CustomerSummary
 from bayesclv.decision.values import (
     ActionFactors,
@@ -37,6 +34,9 @@ from bayesclv.decision.values import (
 )
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
+from bayesclv.scoring.inputs import customer_inputs, posterior_draws
+from bayesclv.scoring.settings import Convention, value_settings
+from bayesclv.scoring.summaries import PORTFOLIO, ordered_segments
 from bayesclv.spec import ValueSpec
 
 __all__ = ["value_of_information"]

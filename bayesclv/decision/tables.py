@@ -20,10 +20,15 @@ import pandas as pd
 import xarray as xr
 
 from bayesclv.actions import BASELINE
-from bayesclv.clv.tables import hdi_label, resolve_hdi_prob, summarise_draws
-from bayesclv.clv.totals import PORTFOLIO, ordered_segments
 from bayesclv.decision import criteria
 from bayesclv.decision.criteria import Criterion, score
+from bayesclv.scoring.summaries import (
+    PORTFOLIO,
+    hdi_label,
+    ordered_segments,
+    resolve_hdi_prob,
+    summarise_draws,
+)
 
 __all__ = ["best_actions", "decision_table", "segment_decisions"]
 

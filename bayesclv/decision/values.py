@@ -31,18 +31,18 @@ import numpy as np
 import xarray as xr
 
 from bayesclv.actions import BASELINE, PROCESSES, Action, Effect
-from bayesclv.clv.engine import (
+from bayesclv.data import CustomerSummary
+from bayesclv.errors import SpecError
+from bayesclv.models import Fit
+from bayesclv.scoring.inputs import CustomerInputs, PosteriorDraws, customer_inputs, posterior_draws
+from bayesclv.scoring.quantities import (
     ProcessFactors,
     distinct_histories,
     expected_spend,
     horizon_if_alive,
     p_alive,
 )
-from bayesclv.clv.inputs import CustomerInputs, PosteriorDraws, customer_inputs, posterior_draws
-from bayesclv.clv.settings import Convention, ValueSettings, value_settings
-from bayesclv.data import CustomerSummary
-from bayesclv.errors import SpecError
-from bayesclv.models import Fit
+from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
 from bayesclv.spec import ValueSpec
 from bayesclv.units import weeks_per_unit
 

@@ -6,7 +6,7 @@ or 12 months of 30.4375 days. A cash flow at time t (in time units) is
 discounted by (1 + d_annual)^(-t / units_per_year), i.e. compounded annually
 and evaluated at any t, which equals continuous discounting at the rate
 ln(1 + d_annual) per year. The periods whose flows are discounted (calendar months or
-quarters, "end" or "mid" convention) are laid out by :mod:`bayesclv.clv.settings`.
+quarters, "end" or "mid" convention) are laid out by :mod:`bayesclv.scoring.settings`.
 """
 
 from __future__ import annotations

@@ -34,12 +34,12 @@ from bayesclv.clv import (
     period_table,
     value_by_period,
 )
-from bayesclv.clv.tables import hdi_label
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
 from bayesclv.models.convergence import Convergence
 from bayesclv.report.pack import ReportFigure, ReportPack, ReportTable
+from bayesclv.scoring.summaries import hdi_label
 from bayesclv.spec import ModelSpec
 
 __all__ = ["Section", "build_report", "decision_section", "pack_sections", "value_section"]

@@ -28,15 +28,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from bayesclv.clv.engine import distinct_histories, p_alive, periods_if_alive
-from bayesclv.clv.inputs import PosteriorDraws, customer_inputs, posterior_draws
-from bayesclv.clv.predictive import simulate_periods
-from bayesclv.clv.settings import ValueSettings
 from bayesclv.data import CustomerSummary
 from bayesclv.distinct import distinct
 from bayesclv.errors import DataError
 from bayesclv.maths.families import family
 from bayesclv.models import Fit
+from bayesclv.scoring.inputs import PosteriorDraws, customer_inputs, posterior_draws
+from bayesclv.scoring.quantities import distinct_histories, p_alive, periods_if_alive
+from bayesclv.scoring.settings import ValueSettings
+from bayesclv.scoring.simulation import simulate_periods
 from bayesclv.units import DAYS_PER_UNIT
 
 __all__ = ["HoldoutReport", "holdout_report"]

@@ -162,24 +162,3 @@ def test_per_period_flows_add_up_per_segment(cdnow_log, spec_factory, fit_factor
         np.testing.assert_allclose(
             periods["discounted_margin"].sel(segment=segment).sum("period"),
             totals["clv"].sel(segment=segment), rtol=1e-10)
-
-
-def test_spend_draws_of_another_shape_are_paired_evenly(spec_factory, fit_factory):
-    # [spend_sampler] may give the spend model its own chains and draws: every frequency
-    # draw gets one spend draw, evenly spread over all chains of the spend posterior.
-    from bayesclv.clv.inputs import posterior_draws
-
-    spec = spec_factory("pareto_nbd")
-    base = fit_factory(spec, chains=2, draws=50)
-    longer = fit_factory(spec, chains=3, draws=70, seed=1).spend
-    fit = replace(base, spend=longer)
-    post = posterior_draws(fit, thin=5)
-    assert post.frequency["r"].shape == post.spend["p"].shape == (20, 1)
-    all_p = longer["posterior"]["p"].values.reshape(-1)
-    index = np.searchsorted(all_p, post.spend["p"][:, 0], sorter=np.argsort(all_p))
-    picked = np.argsort(all_p)[index]
-    np.testing.assert_array_equal(picked, np.arange(20) * 210 // 20)  # every chain, in order
-    # the same shape: exactly the draws thinning keeps, paired draw for draw
-    same = posterior_draws(base, thin=5)
-    np.testing.assert_array_equal(
-        same.spend["p"][:, 0], base.spend["posterior"]["p"].values[:, ::5, 0].reshape(-1))

@@ -1,10 +1,9 @@
-"""Tables, intervals of summed draws, predictive simulation, churn and chunked scoring."""
+"""Tables, intervals of summed draws, predictive CLV, churn and chunked scoring."""
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from hand_fits import PUBLISHED
 
 from bayesclv.clv import (
     churn_by_segment,
@@ -18,14 +17,7 @@ from bayesclv.clv import (
     score_to_parquet,
     segment_totals,
 )
-from bayesclv.clv.inputs import CustomerInputs, PosteriorDraws
-from bayesclv.clv.predictive import simulate_periods
 from bayesclv.data import CustomerSummary
-from bayesclv.maths import (
-    bgnbd_conditional_expected_purchases,
-    gammagamma_conditional_mean_spend,
-    paretonbd_conditional_expected_purchases,
-)
 from bayesclv.spec import ValueSpec
 
 
@@ -61,35 +53,6 @@ def test_interval_of_sums_is_not_sum_of_intervals(cdnow, spec_factory, fit_facto
     assert width["portfolio"] < 0.85 * (width["even"] + width["odd"])
     assert (equity["clv_hdi_90%_high"]["even"] + equity["clv_hdi_90%_high"]["odd"]
             != pytest.approx(total["clv_hdi_90%_high"], rel=0.01))
-
-
-@pytest.mark.parametrize("family", ["bg_nbd", "pareto_nbd"])
-def test_simulator_matches_closed_form_conditional_expectation(family):
-    n = 40_000
-    params = PUBLISHED[family]
-    post = PosteriorDraws(
-        family=family, segments=("s",),
-        frequency={k: np.full((n, 1), v) for k, v in params.items()},
-        spend={k: np.full((n, 1), v) for k, v in PUBLISHED["spend"].items()},
-        chain=np.zeros(n, dtype=int), draw=np.arange(n),
-    )
-    x = np.array([0.0, 2, 10, 5, 30])
-    chunk = CustomerInputs(
-        customer=np.array(list("abcde"), dtype=object), segment=np.array(["s"] * 5, dtype=object),
-        code=np.zeros(5, dtype=int), x=x, t_x=np.array([0.0, 20, 30, 5, 38]),
-        T=np.array([30.0, 38, 35, 39, 39]), n_spend=x, mean_spend=np.array([0, 20, 40, 10, 25.0]))
-    bought, spent = 0, 0
-    for purchases, spend in simulate_periods(post, chunk, np.array([10.0, 20.0, 52.0]),
-                                             np.random.default_rng(3)):
-        bought, spent = bought + purchases, spent + spend
-    closed = {"bg_nbd": bgnbd_conditional_expected_purchases,
-              "pareto_nbd": paretonbd_conditional_expected_purchases}[family]
-    expected = closed(*params.values(), chunk.x, chunk.t_x, chunk.T, 52.0)
-    error = bought.std(axis=0) / np.sqrt(n)
-    assert np.all(np.abs(bought.mean(axis=0) - expected) < 4 * error + 1e-3)
-    value = expected * gammagamma_conditional_mean_spend(*PUBLISHED["spend"].values(),
-                                                         chunk.n_spend, chunk.mean_spend)
-    assert np.all(np.abs(spent.mean(axis=0) - value) < 4 * spent.std(axis=0) / np.sqrt(n) + 1e-2)
 
 
 def test_predictive_interval_is_wider_and_labelled(cdnow, spec_factory, fit_factory, draws):
@@ -139,8 +102,8 @@ def test_chunked_scoring_equals_in_memory(cdnow, spec_factory, fit_factory, tmp_
 
 def test_totals_follow_the_fits_segment_order_not_the_customers(spec_factory, fit_factory):
     from bayesclv.clv import clv_draws, customer_equity
-    from bayesclv.clv.totals import ordered_segments
     from bayesclv.data import CustomerSummary
+    from bayesclv.scoring.summaries import ordered_segments
 
     frame = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "segment": ["z", "m", "z", "a"],
                           "x": [1, 0, 2, 0], "t_x": [3.0, 0.0, 5.0, 0.0],

@@ -5,11 +5,11 @@ import pytest
 
 from bayesclv.actions import Action, Effect, Eligibility
 from bayesclv.clv import clv_draws
-from bayesclv.clv.engine import ProcessFactors, distinct_histories, horizon_if_alive
-from bayesclv.clv.inputs import customer_inputs, posterior_draws
-from bayesclv.clv.settings import value_settings
 from bayesclv.decision import action_values, best_actions
 from bayesclv.errors import SpecError
+from bayesclv.scoring.inputs import customer_inputs, posterior_draws
+from bayesclv.scoring.quantities import ProcessFactors, distinct_histories, horizon_if_alive
+from bayesclv.scoring.settings import value_settings
 from bayesclv.spec import ValueSpec
 
 VALUE = ValueSpec(margin=0.3, annual_discount_rate=0.1, horizon_months=24)

@@ -20,13 +20,14 @@ import pyarrow.parquet as pq
 import xarray as xr
 
 from bayesclv.clv.draws import compute_block, label_block
-from bayesclv.clv.inputs import customer_inputs, per_customer, posterior_draws
-from bayesclv.clv.settings import Convention, value_settings
-from bayesclv.clv.tables import customer_table, resolve_hdi_prob
-from bayesclv.clv.totals import ADDITIVE, PORTFOLIO
+from bayesclv.clv.tables import customer_table
+from bayesclv.clv.totals import ADDITIVE
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.models import Fit
+from bayesclv.scoring.inputs import customer_inputs, per_customer, posterior_draws
+from bayesclv.scoring.settings import Convention, value_settings
+from bayesclv.scoring.summaries import PORTFOLIO, resolve_hdi_prob
 from bayesclv.spec import ValueSpec
 
 __all__ = ["Scores", "iter_scores", "score_customers", "score_to_parquet"]

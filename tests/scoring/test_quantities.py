@@ -3,9 +3,9 @@
 import numpy as np
 from dert import PNBD, T_X, T, X, dert
 
-from bayesclv.clv.engine import distinct_histories, horizon_if_alive, p_alive
-from bayesclv.clv.inputs import CustomerInputs, PosteriorDraws
-from bayesclv.clv.settings import value_settings
+from bayesclv.scoring.inputs import CustomerInputs, PosteriorDraws
+from bayesclv.scoring.quantities import distinct_histories, horizon_if_alive, p_alive
+from bayesclv.scoring.settings import value_settings
 from bayesclv.spec import ValueSpec
 
 

@@ -1,4 +1,4 @@
-"""The per-chunk arithmetic: closed forms per posterior sample and customer.
+"""Per posterior sample and customer: P(alive), expected purchases per period, mean spend.
 
 Frequency quantities depend on a customer only through (segment, x, t_x, T), so they are
 computed once per distinct history in the chunk and gathered back to customers.
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayesclv.clv.inputs import CustomerInputs, PosteriorDraws
-from bayesclv.clv.settings import ValueSettings
 from bayesclv.distinct import distinct
 from bayesclv.maths import gammagamma_conditional_mean_spend
 from bayesclv.maths.families import family
+from bayesclv.scoring.inputs import CustomerInputs, PosteriorDraws
+from bayesclv.scoring.settings import ValueSettings
 
 __all__ = [
     "Histories",
@@ -57,7 +57,19 @@ class Histories:
 
 
 def distinct_histories(chunk: CustomerInputs) -> Histories:
-    """Collapse a chunk's customers to their distinct histories."""
+    """Collapse a chunk's customers to their distinct histories.
+
+    Parameters
+    ----------
+    chunk
+        The customers (any number; times in the fit's time unit).
+
+    Returns
+    -------
+    Histories
+        The distinct (segment, x, t_x, T) rows and (segment, x, T) ages, with the maps
+        from customers to rows and from rows to ages.
+    """
     rows = distinct(chunk.code, chunk.x, chunk.t_x, chunk.T)
     code, x, t_x, T = rows.columns
     ages = distinct(code, x, T)
@@ -73,7 +85,20 @@ def _params(post: PosteriorDraws, code: np.ndarray) -> list[np.ndarray]:
 
 
 def p_alive(post: PosteriorDraws, rows: Histories) -> np.ndarray:
-    """P(alive at T | history), shape (samples, rows)."""
+    """P(alive at T | history) per sample and distinct history.
+
+    Parameters
+    ----------
+    post
+        The family's parameters per sample and segment.
+    rows
+        Distinct histories, from :func:`distinct_histories`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (samples, rows); ``[:, rows.inverse]`` gives it per customer.
+    """
     return family(post.family).p_alive(*_params(post, rows.code), rows.x, rows.t_x, rows.T)
 
 
@@ -93,10 +118,26 @@ class ProcessFactors:
 
 def periods_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSettings,
                      factors: ProcessFactors | None = None) -> Iterator[np.ndarray]:
-    """Expected purchases in each future period given alive at T: one (samples, ages) per period.
+    """Expected purchases in each future period given alive at T.
 
     Per distinct (segment, x, T) of ``rows.ages``; generated one period at a time, so memory
-    stays at a few (samples × ages) arrays. ``factors`` change the processes (an action).
+    stays at a few (samples × ages) arrays.
+
+    Parameters
+    ----------
+    post
+        The family's parameters per sample and segment.
+    rows
+        Distinct histories, from :func:`distinct_histories`.
+    settings
+        The future periods: ``settings.boundaries`` (time units after the calibration end).
+    factors
+        Changes of the purchase and dropout processes (an action), or None for none.
+
+    Yields
+    ------
+    numpy.ndarray
+        One array of shape (samples, ages) per period: purchases expected in it if alive.
     """
     code, x, T = rows.ages[:, 0].astype(np.int64), rows.ages[:, 1], rows.ages[:, 2]
     record = family(post.family)
@@ -116,6 +157,17 @@ def horizon_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSetti
                      factors: ProcessFactors | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Expected and discounted expected purchases over the horizon given alive at T.
 
+    Parameters
+    ----------
+    post
+        The family's parameters per sample and segment.
+    rows
+        Distinct histories, from :func:`distinct_histories`.
+    settings
+        The future periods and the discount factor of each.
+    factors
+        Changes of the purchase and dropout processes (an action), or None for none.
+
     Returns
     -------
     tuple of ndarray
@@ -131,9 +183,26 @@ def horizon_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSetti
 
 
 def expected_spend(post: PosteriorDraws, chunk: CustomerInputs) -> np.ndarray:
-    """Gamma-Gamma conditional mean spend per transaction, shape (samples, customers).
+    """Gamma-Gamma conditional mean spend per transaction (currency).
 
     Customers with no repeat spend (n = 0) get their segment's prior mean p γ / (q − 1).
+
+    Parameters
+    ----------
+    post
+        Posterior draws collected with the spend model.
+    chunk
+        The customers.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (samples, customers).
+
+    Raises
+    ------
+    ValueError
+        If ``post`` has no spend draws.
     """
     spend = post.spend
     if spend is None:

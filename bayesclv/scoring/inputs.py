@@ -132,6 +132,17 @@ class CustomerInputs:
 
     Times are in the fit's time unit; ``mean_spend`` is 0 where ``n_spend`` is 0 (it is
     then ignored by the spend formula).
+
+    Attributes
+    ----------
+    customer, segment
+        Customer ids and segment labels, in summary order.
+    code
+        Index of each customer's segment in the fit's segments.
+    x, t_x, T
+        Repeat purchases, time of the last one and age at the calibration end.
+    n_spend, mean_spend
+        Repeat purchases with a positive amount and their mean amount (currency).
     """
 
     customer: np.ndarray
@@ -160,6 +171,17 @@ _FIELDS = ("customer", "segment", "code", "x", "t_x", "T", "n_spend", "mean_spen
 
 def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
     """Arrays of the summary's customers, with segments matched to the fit's by label.
+
+    Parameters
+    ----------
+    summary
+        The customers to score.
+    fit
+        The fit whose segments (and time unit) they are matched to.
+
+    Returns
+    -------
+    CustomerInputs
 
     Raises
     ------
@@ -197,7 +219,28 @@ def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
 
 def per_customer(values: float | np.ndarray | pd.Series | None, inputs: CustomerInputs,
                  name: str) -> np.ndarray:
-    """A per-customer amount given as a scalar, an array in summary order or a Series by id."""
+    """A per-customer amount given as a scalar, an array in summary order or a Series by id.
+
+    Parameters
+    ----------
+    values
+        The amount: None (zero for everyone), a scalar, an array of one value per customer
+        in summary order, or a Series indexed by customer id.
+    inputs
+        The customers.
+    name
+        The argument's name, for error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per customer, in ``inputs`` order.
+
+    Raises
+    ------
+    DataError
+        If a Series misses customers, or an array has the wrong shape or non-finite values.
+    """
     if values is None:
         return np.zeros(len(inputs))
     if isinstance(values, pd.Series):

@@ -1,0 +1,56 @@
+"""A fit and a summary as arrays: draws paired across the two models, customers matched."""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesclv.errors import DataError
+from bayesclv.scoring.inputs import customer_inputs, per_customer, posterior_draws
+
+
+def test_spend_draws_of_another_shape_are_paired_evenly(spec_factory, fit_factory):
+    # [spend_sampler] may give the spend model its own chains and draws: every frequency
+    # draw gets one spend draw, evenly spread over all chains of the spend posterior.
+    spec = spec_factory("pareto_nbd")
+    base = fit_factory(spec, chains=2, draws=50)
+    longer = fit_factory(spec, chains=3, draws=70, seed=1).spend
+    fit = replace(base, spend=longer)
+    post = posterior_draws(fit, thin=5)
+    assert post.frequency["r"].shape == post.spend["p"].shape == (20, 1)
+    all_p = longer["posterior"]["p"].values.reshape(-1)
+    index = np.searchsorted(all_p, post.spend["p"][:, 0], sorter=np.argsort(all_p))
+    picked = np.argsort(all_p)[index]
+    np.testing.assert_array_equal(picked, np.arange(20) * 210 // 20)  # every chain, in order
+    # the same shape: exactly the draws thinning keeps, paired draw for draw
+    same = posterior_draws(base, thin=5)
+    np.testing.assert_array_equal(
+        same.spend["p"][:, 0], base.spend["posterior"]["p"].values[:, ::5, 0].reshape(-1))
+
+
+def test_customers_keep_summary_order_and_map_to_the_fits_segments(cdnow, spec_factory,
+                                                                   fit_factory):
+    fit = fit_factory(spec_factory("pareto_nbd"), segments=("other", "all"), draws=2)
+    inputs = customer_inputs(cdnow, fit)
+    assert list(inputs.customer) == list(cdnow.frame.index)
+    assert (inputs.code == 1).all()  # "all" is the fit's second segment
+    no_spend = inputs.n_spend == 0
+    assert no_spend.any() and (inputs.mean_spend[no_spend] == 0).all()
+    with pytest.raises(DataError, match="time_unit"):
+        customer_inputs(cdnow, replace(fit, time_unit="days"))
+
+
+def test_per_customer_amounts_from_scalar_array_or_series(cdnow, spec_factory, fit_factory):
+    inputs = customer_inputs(cdnow, fit_factory(spec_factory("pareto_nbd"), draws=2))
+    n = len(inputs)
+    assert (per_customer(None, inputs, "cost") == 0).all()
+    assert (per_customer(2.5, inputs, "cost") == 2.5).all()
+    by_id = pd.Series(np.arange(n, dtype=float), index=inputs.customer[::-1])
+    np.testing.assert_array_equal(per_customer(by_id, inputs, "cost"), np.arange(n)[::-1])
+    with pytest.raises(DataError, match="cost has no value for 1 customers"):
+        per_customer(by_id.iloc[1:], inputs, "cost")
+    with pytest.raises(DataError, match=r"cost has shape \(3,\)"):
+        per_customer(np.ones(3), inputs, "cost")
+    with pytest.raises(DataError, match="cost has non-finite"):
+        per_customer(np.full(n, np.nan), inputs, "cost")
