@@ -16,6 +16,7 @@ import xarray as xr
 
 from bayesclv.errors import ConvergenceWarning
 
+SAMPLE_DIMS = ("chain", "draw")
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
 BFMI_MIN = 0.3
@@ -62,18 +63,18 @@ def diagnose(posterior: xr.Dataset, sample_stats: xr.Dataset, var_names: list[st
     """
     selected = posterior[var_names]
     n_chains = selected.sizes["chain"]
-    rhat = az.rhat(selected)
-    ess_bulk = az.ess(selected, method="bulk")
-    ess_tail = az.ess(selected, method="tail")
-    table = _tidy(
-        {
-            "mean": selected.mean(("chain", "draw")),
-            "sd": selected.std(("chain", "draw")),
-            "r_hat": rhat,
-            "ess_bulk": ess_bulk,
-            "ess_tail": ess_tail,
-        }
-    )
+    stats = {
+        "mean": selected.mean(SAMPLE_DIMS),
+        "sd": selected.std(SAMPLE_DIMS),
+        "r_hat": az.rhat(selected),
+        "ess_bulk": az.ess(selected, method="bulk"),
+        "ess_tail": az.ess(selected, method="tail"),
+    }
+    # one row per scalar element, labelled by ArviZ: ``name`` or ``name[coord]``
+    table = az.dataset_to_dataframe(
+        xr.concat([value.expand_dims(stat=[stat]) for stat, value in stats.items()], dim="stat"),
+        sample_dims=["stat"],
+    ).T.rename_axis(index=None, columns=None)
     divergences = int(sample_stats["diverging"].sum()) if "diverging" in sample_stats else 0
     bfmi = tuple(float(v) for v in np.atleast_1d(_bfmi(sample_stats["energy"].values)))
 
@@ -119,27 +120,13 @@ def warn_if_unconverged(convergence: Convergence, what: str) -> None:
 
 
 def _bfmi(energy: np.ndarray) -> np.ndarray:
-    """E-BFMI per chain from an energy array of shape (chain, draw)."""
+    """E-BFMI per chain from an energy array of shape (chain, draw).
+
+    The mean squared energy change over the variance of the energy, both per chain, the
+    variance taken over the n draws with ddof = 0 (as ArviZ 0.x computed it).
+    ``arviz.bfmi`` of ArviZ 1.x takes the variance with ddof = 1, so its values are ours
+    × (n − 1)/n: below 0.3 for the same chains give or take one draw's weight, but other
+    numbers in every fit's diagnostics; ours is kept so the same seeds give the same record.
+    """
     energy = np.atleast_2d(energy)
     return np.square(np.diff(energy, axis=1)).mean(axis=1) / energy.var(axis=1)
-
-
-def _tidy(stats: dict[str, xr.Dataset]) -> pd.DataFrame:
-    """One row per scalar element, labelled ``name`` or ``name[coord]``."""
-    columns: dict[str, dict[str, float]] = {}
-    for stat, dataset in stats.items():
-        for name, array in dataset.data_vars.items():
-            for label, value in _flatten(name, array):
-                columns.setdefault(stat, {})[label] = value
-    return pd.DataFrame(columns)
-
-
-def _flatten(name: str, array: xr.DataArray) -> list[tuple[str, float]]:
-    if array.ndim == 0:
-        return [(name, float(array))]
-    stacked = array.stack(_element=array.dims)
-    labels = [
-        f"{name}[{','.join(str(v) for v in np.atleast_1d(idx))}]"
-        for idx in stacked["_element"].values
-    ]
-    return list(zip(labels, stacked.values.astype(float), strict=True))

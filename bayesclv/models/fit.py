@@ -32,6 +32,7 @@ from bayesclv.models.spend import build_gamma_gamma
 from bayesclv.outputs import atomic_write
 from bayesclv.spec import ModelSpec, SamplerSpec
 
+_SAMPLE_DIMS = ["chain", "draw"]
 _SAVED_ATTRS = (
     "bayesclv_spec", "bayesclv_segments", "bayesclv_time_unit", "bayesclv_fingerprint"
 )
@@ -123,35 +124,46 @@ class Fit:
             Columns ``model, parameter, segment, mean, sd, hdi_{p}%_low, hdi_{p}%_high``
             (plus ``r_hat``, ``ess_bulk`` for NUTS fits). α and β are per time unit
             (``time_unit``), γ is in currency units.
+
+        Notes
+        -----
+        Mean, HDI, R-hat and bulk ESS are ArviZ's (``az.mean``, ``az.hdi``, ``az.rhat``,
+        ``az.ess``). The sd is the population sd of the draws (ddof = 0), which this table
+        has always shown; ``az.std`` and ``az.summary`` divide by n − 1.
         """
         prob = hdi_prob if hdi_prob is not None else self.spec.value.hdi_prob
         label = f"hdi_{round(prob * 100):g}%"
         parts = [("frequency", self.parameters())]
         if self.spend is not None:
             parts.append(("spend", self.spend_parameters()))
-        records = []
+        frames = []
         for model, draws in parts:
             interval = az.hdi(draws, prob=prob)
-            multi_chain = draws.sizes["chain"] > 1 and draws.sizes["draw"] > 3
-            rhat = az.rhat(draws) if multi_chain else None
-            ess = az.ess(draws) if multi_chain else None
-            for name in draws.data_vars:
-                for segment in self.segments:
-                    values = draws[name].sel(segment=segment)
-                    row = {
-                        "model": model,
-                        "parameter": name,
-                        "segment": segment,
-                        "mean": float(values.mean()),
-                        "sd": float(values.std()),
-                        f"{label}_low": float(interval[name].sel(segment=segment)[0]),
-                        f"{label}_high": float(interval[name].sel(segment=segment)[1]),
-                    }
-                    if rhat is not None:
-                        row["r_hat"] = float(rhat[name].sel(segment=segment))
-                        row["ess_bulk"] = int(ess[name].sel(segment=segment))
-                    records.append(row)
-        return pd.DataFrame.from_records(records)
+            stats = {
+                "mean": az.mean(draws, dim=_SAMPLE_DIMS, round_to="none"),
+                "sd": xr.apply_ufunc(np.std, draws, input_core_dims=[_SAMPLE_DIMS],
+                                     vectorize=True),
+                f"{label}_low": interval.sel(ci_bound="lower", drop=True),
+                f"{label}_high": interval.sel(ci_bound="upper", drop=True),
+            }
+            if draws.sizes["chain"] > 1 and draws.sizes["draw"] > 3:
+                stats["r_hat"] = az.rhat(draws)
+                stats["ess_bulk"] = az.ess(draws)
+            columns = {
+                stat: value.to_array("parameter").sel(segment=list(self.segments))
+                .transpose("parameter", "segment").values.ravel()
+                for stat, value in stats.items()
+            }
+            if "ess_bulk" in columns:
+                columns["ess_bulk"] = columns["ess_bulk"].astype(np.int64)
+            names = [str(name) for name in draws.data_vars]
+            frames.append(pd.DataFrame({
+                "model": model,
+                "parameter": np.repeat(names, len(self.segments)),
+                "segment": np.tile(self.segments, len(names)),
+                **columns,
+            }))
+        return pd.concat(frames, ignore_index=True)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the fit to one NetCDF file (groups ``frequency/…`` and ``spend/…``).

@@ -2,12 +2,13 @@
 
 import warnings
 
+import arviz as az
 import numpy as np
 import pytest
 import xarray as xr
 
 from bayesclv.errors import ConvergenceWarning
-from bayesclv.models.convergence import diagnose, warn_if_unconverged
+from bayesclv.models.convergence import _bfmi, diagnose, warn_if_unconverged
 
 
 def chains(values: np.ndarray, name: str = "log_r_pop") -> xr.Dataset:
@@ -75,3 +76,28 @@ def test_no_warning_when_converged():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         warn_if_unconverged(result, "the frequency model")
+
+
+def test_bfmi_divides_by_the_variance_over_n_draws_unlike_arviz_1():
+    # E-BFMI keeps ArviZ 0.x's definition (variance with ddof 0); ArviZ 1.x uses ddof 1.
+    energy = stats(3, 200, seed=6)["energy"]
+    ours = _bfmi(energy.values)
+    arviz_1 = az.bfmi(energy.to_dataset(), group=None)["energy"].values
+    np.testing.assert_allclose(ours * 199 / 200, arviz_1, rtol=1e-12)
+    by_hand = [np.sum(np.diff(e) ** 2) / 199 / np.mean((e - e.mean()) ** 2) for e in energy.values]
+    np.testing.assert_allclose(ours, by_hand, rtol=1e-12)
+
+
+def test_table_is_one_row_per_element_with_the_stats_as_columns():
+    rng = np.random.default_rng(7)
+    posterior = xr.Dataset(
+        {"log_r_pop": (("chain", "draw"), rng.normal(size=(2, 300))),
+         "log_r_z": (("chain", "draw", "segment"), rng.normal(size=(2, 300, 2)))},
+        coords={"segment": ["a", "b"]},
+    )
+    table = diagnose(posterior, stats(2, 300), ["log_r_pop", "log_r_z"]).table
+    assert list(table.columns) == ["mean", "sd", "r_hat", "ess_bulk", "ess_tail"]
+    assert list(table.index) == ["log_r_pop", "log_r_z[a]", "log_r_z[b]"]
+    values = posterior["log_r_z"].sel(segment="b").values
+    assert table.loc["log_r_z[b]", "mean"] == pytest.approx(values.mean(), rel=1e-12)
+    assert table.loc["log_r_z[b]", "sd"] == pytest.approx(values.std(), rel=1e-12)

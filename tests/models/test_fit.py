@@ -163,3 +163,24 @@ def test_posterior_matches_published(cdnow, spec_factory, family):
         assert means[name] == pytest.approx(value, rel=0.10), name
     for part, convergence in result.convergence().items():
         assert convergence.ok, (part, convergence.problems)
+
+
+def test_summary_is_one_row_per_parameter_and_segment_in_the_fits_order(spec_factory):
+    from hand_fits import make_fit
+
+    result = make_fit(spec_factory("bg_nbd"), segments=("b", "a"), chains=3, draws=400)
+    table = result.summary(hdi_prob=0.8)
+    assert list(table.columns) == ["model", "parameter", "segment", "mean", "sd",
+                                   "hdi_80%_low", "hdi_80%_high", "r_hat", "ess_bulk"]
+    assert list(table["segment"]) == ["b", "a"] * 7
+    assert list(table["model"]) == ["frequency"] * 8 + ["spend"] * 6
+    row = table.set_index(["parameter", "segment"]).loc[("alpha", "a")]
+    draws = result.parameters()["alpha"].sel(segment="a").values
+    assert row["mean"] == pytest.approx(draws.mean(), rel=1e-12)
+    assert row["sd"] == pytest.approx(draws.std(), rel=1e-12)  # the population sd (ddof 0)
+    inside = (draws >= row["hdi_80%_low"]) & (draws <= row["hdi_80%_high"])
+    assert inside.mean() == pytest.approx(0.8, abs=0.01)
+    assert row["r_hat"] == pytest.approx(1.0, abs=0.02) and row["ess_bulk"] > 600
+    single = make_fit(spec_factory("bg_nbd"), chains=1, draws=1).summary()
+    assert "r_hat" not in single.columns and (single["sd"] == 0).all()
+    assert (single["hdi_90%_low"] == single["mean"]).all()
