@@ -90,6 +90,10 @@ class Effect:
         quantiles.
     source
         Where the distribution comes from (``"prior"`` or an experiment's description).
+    joint
+        With ``samples``: a label of the posterior they came from. Effects of one action
+        with the same label are drawn at the same sample indices, which keeps their
+        correlation (e.g. the purchase and dropout effects learned in one fit).
     """
 
     process: str
@@ -97,6 +101,7 @@ class Effect:
     high: float
     samples: np.ndarray | None = field(default=None, compare=False, repr=False)
     source: str = "prior"
+    joint: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         name = f"effects.{self.process}"
@@ -128,16 +133,19 @@ class Effect:
                 raise SpecError(f"samples of '{name}' must be finite values in the effect's range")
             samples.setflags(write=False)
             object.__setattr__(self, "samples", samples)
+        elif self.joint is not None:
+            raise SpecError(f"effect '{name}' has a joint label but no samples to share")
 
     @classmethod
     def from_samples(cls, process: str, samples: Sequence[float] | np.ndarray,
-                     source: str) -> Effect:
+                     source: str, joint: str | None = None) -> Effect:
         """An effect whose distribution is a set of draws (e.g. a learned posterior)."""
         samples = np.asarray(samples, dtype=np.float64).ravel()
         if samples.size == 0:
             raise SpecError(f"no samples given for effect '{process}'")
         low, high = np.quantile(samples, [0.05, 0.95])
-        return cls(process, float(low), float(high), samples=samples, source=source)
+        return cls(process, float(low), float(high), samples=samples, source=source,
+                   joint=joint)
 
     @property
     def is_probability(self) -> bool:
@@ -157,11 +165,17 @@ class Effect:
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` draws of the multiplicative factor 1 + δ (or of the probability ρ)."""
         if self.samples is not None:
-            picked = rng.choice(self.samples, size=n, replace=True)
-            return picked if self.is_probability else 1.0 + picked
+            return self.at(rng.integers(self.samples.size, size=n))
         mean, sd = self.normal()
         z = mean + sd * rng.standard_normal(n)
         return special.expit(z) if self.is_probability else np.exp(z)
+
+    def at(self, index: np.ndarray) -> np.ndarray:
+        """The factor 1 + δ (or ρ) at given indices of ``samples`` (a joint draw)."""
+        if self.samples is None:
+            raise SpecError(f"effect '{self.process}' has no samples to index")
+        picked = self.samples[index]
+        return picked if self.is_probability else 1.0 + picked
 
     def describe(self) -> str:
         """The effect in words, e.g. ``dropout_rate -30 % to -5 % (90 %, prior)``."""
@@ -270,6 +284,7 @@ class Action:
         overrides = {str(k): _unique_effects(v, f"segment_effects.{k}")
                      for k, v in self.segment_effects.items()}
         object.__setattr__(self, "segment_effects", overrides)
+        _check_joint((*self.effects, *(e for v in overrides.values() for e in v)))
 
     def effects_for(self, segment: str) -> dict[str, Effect]:
         """The effects in one segment, by process (defaults, then the segment's overrides)."""
@@ -452,6 +467,18 @@ def _unique_effects(effects: Sequence[Effect], name: str) -> tuple[Effect, ...]:
     if repeated:
         raise SpecError(f"field '{name}' gives {repeated} more than once")
     return effects
+
+
+def _check_joint(effects: Sequence[Effect]) -> None:
+    """Effects drawn jointly (same ``joint`` label) must have the same number of samples."""
+    sizes: dict[str, int] = {}
+    for effect in effects:
+        if effect.joint is None or effect.samples is None:
+            continue
+        size = sizes.setdefault(effect.joint, effect.samples.size)
+        if size != effect.samples.size:
+            raise SpecError(f"effects with joint label {effect.joint!r} must have the same "
+                            f"number of samples, got {size} and {effect.samples.size}")
 
 
 def budget_from_dict(table: Mapping[str, Any]) -> BudgetSpec:

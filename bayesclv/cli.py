@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -13,8 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bayesclv.data import CustomerSummary
-from bayesclv.errors import BayesCLVError, ConvergenceWarning, SpecError
+from bayesclv.actions import Action
+from bayesclv.data import ColumnMap, CustomerSummary
+from bayesclv.errors import BayesCLVError, ConvergenceWarning, DataError, SpecError
 from bayesclv.models import Fit
 from bayesclv.models.fit import check_fit_matches
 from bayesclv.outputs import atomic_write, check_free
@@ -199,6 +201,70 @@ def report(
 
 
 @app.command()
+def learn(
+    spec_path: SpecPath,
+    action: Annotated[str, typer.Option(help="Name of the tested action in the spec.")],
+    log: Annotated[Path, typer.Option(
+        help="Transaction log of the experiment's customers, before and after the action "
+             "(CSV/Parquet, in the spec's column names).")],
+    assignment: Annotated[Path, typer.Option(
+        help="CSV with customer_id, treated (1/0) and treated_on (empty for controls).")],
+    end: Annotated[str | None, typer.Option(
+        help="Last observed day (default: data.holdout_end, else data.calibration_end).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Write the learned effects (process, mean, low, high) to this CSV.")] = None,
+    allow_unconverged: AllowUnconverged = False,
+    force: ForceOption = False,
+) -> None:
+    """Learn an action's purchase and dropout effects from an experiment's transaction log."""
+    from bayesclv.decision.treatment import learn_effect_from_log
+
+    with _errors_as_messages():
+        spec = load_spec(spec_path)
+        tested = _action_named(spec, action)
+        if spec.family != "pareto_nbd":
+            raise SpecError(f"family = {spec.family!r}: learning effects from a log needs "
+                            "family = 'pareto_nbd' (docs/experiments.md says why)")
+        if spec.data.segmentation not in ("none", "column"):
+            raise SpecError(f"data.segmentation = {spec.data.segmentation!r}: learning from a "
+                            "log pools segments given by a column ('column') or none ('none')")
+        if out is not None:
+            if out.suffix != ".csv":
+                raise SpecError(f"--out {out}: write a .csv file")
+            check_free([out], overwrite=force)
+        last = end if end is not None else (spec.data.holdout_end or spec.data.calibration_end)
+        table = _read_assignment(assignment)
+        console.print(f"learning {tested.name!r} from {log} and {assignment}, observed to "
+                      f"{pd.Timestamp(last).date()}"
+                      + ("" if end is not None else " (the spec's last day; --end to change)"))
+        sampler = spec.sampler
+        with console.status("sampling the Pareto/NBD with the treatment…"):
+            learned = learn_effect_from_log(
+                tested, log, table, end=last, columns=_columns(spec), priors=spec.priors,
+                time_unit=spec.data.time_unit, draws=sampler.draws, tune=sampler.tune,
+                chains=sampler.chains, seed=sampler.seed, target_accept=sampler.target_accept)
+        _print_frame(learned.groups.reset_index(), "customers per arm (repeat purchases over "
+                                                   "the whole observation)")
+        effects = learned.summary()
+        _print_frame(effects, "learned effects: relative change of the rate (−0.40 = 40 % "
+                              "less), 90 % HDI, beside the action's prior (90 % interval)")
+        if out is not None:
+            columns = ["process", "mean", "low", "high"]
+            if (effects["segment"] != "all").any():
+                columns = ["segment", *columns]
+            atomic_write(out, lambda path: effects[columns].to_csv(path, index=False),
+                         overwrite=force)
+            console.print(f"wrote the learned effects to {out}")
+        problems = learned.convergence.problems
+    if problems:
+        console.print("[bold yellow]the fit did not pass its convergence checks:[/bold yellow]"
+                      "\n  - " + "\n  - ".join(problems))
+        if not allow_unconverged:
+            raise typer.Exit(code=UNCONVERGED_EXIT)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("out"),
     fit: Annotated[bool, typer.Option(help="Also fit the hierarchical model and build the "
@@ -354,6 +420,33 @@ def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | No
         result.save(out, overwrite=overwrite)
         console.print(f"saved fit to {out}")
     return result
+
+
+def _action_named(spec: ModelSpec, name: str) -> Action:
+    """The spec's action of that name, or a SpecError listing the names (with did-you-mean)."""
+    names = [a.name for a in spec.actions]
+    if name in names:
+        return spec.actions[names.index(name)]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listed = ", ".join(map(repr, names)) or "none: add [[actions]] to the spec"
+    raise SpecError(f"--action {name!r} is not an action of the spec{hint} (actions: {listed})")
+
+
+def _columns(spec: ModelSpec) -> ColumnMap:
+    data = spec.data
+    return ColumnMap(customer=data.customer, date=data.date, amount=data.amount,
+                     segment=data.segment_column if data.segmentation == "column" else None)
+
+
+def _read_assignment(path: Path) -> pd.DataFrame:
+    """An assignment CSV with every value as text (ids keep their zero padding)."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError as error:
+        raise DataError(f"--assignment {path}: no such file") from error
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise DataError(f"--assignment {path}: not a readable CSV ({error})") from error
 
 
 def _bundled_spec(name: str) -> Path:

@@ -135,3 +135,12 @@ def test_python_objects_validate_like_the_toml():
         BudgetSpec(amount=float("inf"))
     with pytest.raises(SpecError, match="unknown effect 'churn'"):
         Effect("churn", -0.2, -0.1)
+
+
+def test_a_joint_label_needs_samples_and_one_sample_count():
+    with pytest.raises(SpecError, match="joint label but no samples"):
+        Effect("dropout_rate", -0.3, -0.1, joint="fit")
+    with pytest.raises(SpecError, match="same number of samples, got 3 and 2"):
+        Action("offer", cost=1.0, effects=(
+            Effect.from_samples("dropout_rate", [-0.1, -0.2, -0.3], "fit", joint="fit"),
+            Effect.from_samples("purchase_rate", [0.1, 0.2], "fit", joint="fit")))

@@ -171,3 +171,69 @@ def test_a_saved_fit_is_refused_for_another_spec_or_other_data(tmp_path):
     result = runner.invoke(app, ["decide", str(other_end), "--fit", str(fit_path),
                                  "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "data.calibration_end" in result.output
+
+
+def experiment_files(tmp_path, family="pareto_nbd"):
+    """A simulated experiment's log and assignment, and a spec naming its tested action."""
+    from bayesclv.simulate import HierarchicalTruth, simulate_experiment
+
+    truth = HierarchicalTruth.from_frame("pareto_nbd", pd.DataFrame(
+        {"r": [0.55], "alpha": [10.6], "s": [0.61], "beta": [11.7], "p": [6.25], "q": [3.74],
+         "gamma": [15.4]}, index=["all"]))
+    world = simulate_experiment(truth, 400, dropout_factor=0.6, seed=5)
+    world.transactions.to_csv(tmp_path / "log.csv", index=False)
+    world.assignment.to_csv(tmp_path / "assignment.csv", index=False)
+    spec = tmp_path / "experiment.toml"
+    spec.write_text(f"""
+[model]
+name = "experiment"
+family = "{family}"
+spend = false
+[data]
+source = "log.csv"
+calibration_end = "{world.end.date()}"
+[sampler]
+chains = 1
+tune = 60
+draws = 60
+seed = 1
+[[actions]]
+name = "loyalty_offer"
+cost = 2.0
+effects = {{ dropout_rate = [-0.5, 0.1] }}
+""")
+    return spec, tmp_path / "log.csv", tmp_path / "assignment.csv"
+
+
+def test_learn_writes_effects_ready_for_a_spec(tmp_path):
+    spec, log, assignment = experiment_files(tmp_path)
+    out = tmp_path / "effects.csv"
+    result = runner.invoke(app, ["learn", str(spec), "--action", "loyalty_offer", "--log",
+                                 str(log), "--assignment", str(assignment), "--out", str(out),
+                                 "--allow-unconverged"])
+    assert result.exit_code == 0, result.output
+    assert "learned effects" in result.output and "(the spec's last day" in result.output
+    effects = pd.read_csv(out).set_index("process")
+    assert list(effects.columns) == ["mean", "low", "high"]
+    assert set(effects.index) == {"purchase_rate", "dropout_rate"}
+    assert ((effects["low"] < effects["mean"]) & (effects["mean"] < effects["high"])).all()
+    again = runner.invoke(app, ["learn", str(spec), "--action", "loyalty_offer", "--log",
+                                str(log), "--assignment", str(assignment), "--out", str(out)])
+    assert again.exit_code == 2 and "exists; not replacing it" in again.output
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"action": "loyalty_ofer"}, "--action 'loyalty_ofer' is not an action of the spec; did "
+                                 "you mean 'loyalty_offer'?"),
+    ({"family": "bg_nbd"}, "needs family = 'pareto_nbd'"),
+    ({"assignment": "missing.csv"}, "no such file"),
+])
+def test_learn_errors_are_one_clear_line(tmp_path, change, message):
+    spec, log, assignment = experiment_files(tmp_path, family=change.get("family",
+                                                                         "pareto_nbd"))
+    assignment = tmp_path / change.get("assignment", assignment.name)
+    result = runner.invoke(app, ["learn", str(spec), "--action",
+                                 change.get("action", "loyalty_offer"), "--log", str(log),
+                                 "--assignment", str(assignment)])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())

@@ -2,6 +2,11 @@
 
 A new top-level module or package must be placed in LAYERS (docs/architecture.md explains
 what each layer holds); an import that points up or sideways fails here, naming the file.
+
+The top level (``bayesclv/__init__.py``) is layer 1: it imports only the errors when loaded,
+because Python loads it before any submodule. Its other public names come from every
+layer, named as strings and imported on first use (module ``__getattr__``), so they are no
+import statement here; ``tests/test_init.py`` checks they resolve and stay unloaded.
 """
 
 import ast

@@ -192,7 +192,7 @@ def learn_effect(action: Action, process: str, experiment: pd.DataFrame, *,
         raise SpecError(f"unknown process {process!r}{hint} (processes: {', '.join(PROCESSES)})")
     if not isinstance(action, Action):
         raise SpecError(f"action must be an Action, got {type(action).__name__}")
-    prior = _prior(action, process)
+    prior = effect_prior(action, process)
     sampler = _sampler(draws=draws, tune=tune, chains=chains, seed=seed)
     outcome = DEFAULT_OUTCOMES[process] if outcome is None else outcome
     if exposure is not None and process != "purchase_rate":
@@ -201,7 +201,7 @@ def learn_effect(action: Action, process: str, experiment: pd.DataFrame, *,
     arm, y, length = _validated(experiment, process, treated, outcome, exposure)
 
     model = MODELS[process](arm, y, length, prior.normal())
-    with _quiet(not progress):
+    with quiet_pymc(not progress):
         tree = sample_nuts(model, sampler, progress=progress)
     convergence = diagnose(tree["posterior"].to_dataset(), tree["sample_stats"].to_dataset(),
                            [rv.name for rv in model.free_RVs])
@@ -382,7 +382,8 @@ def _arm_totals(arm: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nda
 # --- prior, sampler, data -------------------------------------------------------------------
 
 
-def _prior(action: Action, process: str) -> Effect:
+def effect_prior(action: Action, process: str) -> Effect:
+    """The action's effect on a process as a prior to learn from (or the wide default)."""
     current = {e.process: e for e in action.effects}.get(process)
     if current is None:
         return Effect(process, *DEFAULT_PRIORS[process], source="default prior")
@@ -420,7 +421,7 @@ def _sampler(**settings: int) -> SamplerSpec:
 
 
 @contextmanager
-def _quiet(enabled: bool) -> Iterator[None]:
+def quiet_pymc(enabled: bool) -> Iterator[None]:
     """Silence PyMC's informational log lines ("Initializing NUTS…") for a quiet fit."""
     logger = logging.getLogger("pymc")
     level = logger.level

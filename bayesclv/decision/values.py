@@ -77,15 +77,26 @@ def draw_action_factors(action: Action, segments: Sequence[str], n: int,
     """Draw an action's effects: one draw per sample, shared by the segments that share a prior.
 
     A default effect is drawn once per sample and applies to every segment without an
-    override; each segment override is drawn separately.
+    override; each segment override is drawn separately. Effects learned together (the same
+    ``Effect.joint`` label) are drawn at the same posterior indices, so their correlation
+    is kept, across processes and segments.
     """
     neutral = {"purchase_rate": 1.0, "dropout_rate": 1.0, "spend": 1.0, "reactivation": 0.0}
     columns = {process: np.full((n, len(segments)), value) for process, value in neutral.items()}
-    shared: dict[str, np.ndarray] = {e.process: e.draw(n, rng) for e in action.effects}
+    picks: dict[str, np.ndarray] = {}
+
+    def draw(effect: Effect) -> np.ndarray:
+        if effect.joint is None:
+            return effect.draw(n, rng)
+        if effect.joint not in picks:
+            picks[effect.joint] = rng.integers(effect.samples.size, size=n)
+        return effect.at(picks[effect.joint])
+
+    shared: dict[str, np.ndarray] = {e.process: draw(e) for e in action.effects}
     for j, segment in enumerate(segments):
         for process, effect in action.effects_for(segment).items():
             override = _is_override(action, segment, effect)
-            columns[process][:, j] = effect.draw(n, rng) if override else shared[process]
+            columns[process][:, j] = draw(effect) if override else shared[process]
     return ActionFactors(purchase=columns["purchase_rate"], dropout=columns["dropout_rate"],
                          spend=columns["spend"], reactivation=columns["reactivation"])
 

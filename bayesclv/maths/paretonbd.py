@@ -33,6 +33,7 @@ __all__ = [
     "paretonbd_loglik",
     "paretonbd_count_loglik",
     "paretonbd_timing_loglik",
+    "paretonbd_dead_loglik",
     "paretonbd_p_alive",
     "paretonbd_expected_purchases",
     "paretonbd_conditional_expected_purchases",
@@ -166,6 +167,33 @@ def paretonbd_timing_loglik(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: 
     args = _broadcast_args(ops, r, alpha, s, beta, x, t_x, T)
     log_alive, log_dead, has_dead = _log_terms(*args, ops=ops)
     return ops.where(has_dead, ops.logaddexp(log_alive, log_dead), log_alive)
+
+
+def paretonbd_dead_loglik(r: Any, alpha: Any, s: Any, beta: Any, x: Any, t_x: Any,
+                          T: Any) -> Any:
+    """The "dropped out between t_x and T" term alone: log(s I), I as in the module docstring.
+
+    Parameters
+    ----------
+    r, alpha, s, beta : array_like or TensorVariable
+        Pareto/NBD parameters (alpha, beta in time units).
+    x : array_like or TensorVariable
+        Repeat purchases (the exponent r + x).
+    t_x, T : array_like or TensorVariable
+        Ends of the interval of the dropout time, ``t_x <= T`` (time units).
+
+    Returns
+    -------
+    ndarray or TensorVariable
+        Broadcast over all arguments; −inf where ``t_x == T`` (an empty interval), with
+        zero gradient there.
+    """
+    ops = ops_for(r, alpha, s, beta, x, t_x, T)
+    if ops.name == "numpy":
+        return _log_dead(r, alpha, s, beta, x, t_x, T)
+    _, log_dead, has_dead = _log_terms(*_broadcast_args(ops, r, alpha, s, beta, x, t_x, T),
+                                       ops=ops)
+    return ops.where(has_dead, log_dead, -np.inf)
 
 
 def paretonbd_p_alive(r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike,

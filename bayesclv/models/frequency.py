@@ -164,11 +164,11 @@ def build_frequency_model(
             name: pm.Deterministic(name, value, dims="segment")
             for name, value in family.to_natural(u).items()
         }
-        pm.Potential("loglik", _loglik(family, summary, natural))
+        pm.Potential("loglik", frequency_loglik(family, summary, natural))
     return model
 
 
-def _loglik(
+def frequency_loglik(
     family: FrequencyFamily, summary: CustomerSummary, natural: Tensors
 ) -> pt.TensorVariable:
     """The family's log-likelihood summed over the compressed rows, as a scalar tensor."""

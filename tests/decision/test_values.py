@@ -6,6 +6,7 @@ import pytest
 from bayesclv.actions import Action, Effect, Eligibility
 from bayesclv.clv import clv_draws
 from bayesclv.decision import action_values, best_actions
+from bayesclv.decision.values import draw_action_factors
 from bayesclv.errors import SpecError
 from bayesclv.scoring.inputs import customer_inputs, posterior_draws
 from bayesclv.scoring.quantities import ProcessFactors, distinct_histories, horizon_if_alive
@@ -186,3 +187,20 @@ def test_truly_best_action_is_ranked_first_for_most_customers(cdnow, spec_factor
     agree = (best_true["best_action"] == best_belief["best_action"])[targeted].mean()
     assert agree > 0.8
     assert (best_true["best_action"] == best_belief["best_action"]).mean() > 0.9
+
+
+def test_jointly_learned_effects_are_drawn_together_across_processes_and_segments():
+    grid = np.arange(1, 200) / 1000.0
+    joint = "one fit"
+    action = Action("offer", cost=1.0, effects=(
+        Effect.from_samples("purchase_rate", grid, "fit", joint=joint),
+        Effect.from_samples("dropout_rate", -grid, "fit", joint=joint)),
+        segment_effects={"b": (Effect.from_samples("dropout_rate", -2 * grid, "fit",
+                                                   joint=joint),)})
+    factors = draw_action_factors(action, ["a", "b"], 500, np.random.default_rng(0))
+    # 1 + δ rounds δ, so the pairing holds to rounding of a number near 1
+    np.testing.assert_allclose(factors.purchase[:, 0] - 1.0, 1.0 - factors.dropout[:, 0],
+                               atol=1e-15)
+    np.testing.assert_allclose(2 * (factors.purchase[:, 1] - 1.0), 1.0 - factors.dropout[:, 1],
+                               atol=1e-15)
+    assert np.unique(factors.purchase[:, 0]).size > 100

@@ -1,0 +1,97 @@
+"""Learning purchase and dropout effects from an experiment's transaction log."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesclv.actions import Action, Effect
+from bayesclv.decision.treatment import learn_effect_from_log, treated_histories
+from bayesclv.errors import DataError
+from bayesclv.simulate import HierarchicalTruth, simulate_experiment
+
+END = "2024-03-01"
+
+
+def hand_log():
+    rows = [("a", "2024-01-01"), ("a", "2024-01-10"), ("a", "2024-02-01"), ("a", "2024-02-05"),
+            ("b", "2024-01-15"), ("b", "2024-01-20"),
+            ("c", "2024-01-03"), ("c", "2024-02-10"),
+            ("d", "2024-01-04"),
+            ("e", "2024-01-05"), ("e", "2024-01-06"),
+            ("f", "2024-01-02"), ("f", "2024-03-01")]
+    return pd.DataFrame({"customer_id": [r[0] for r in rows],
+                         "date": pd.to_datetime([r[1] for r in rows]),
+                         "amount": 10.0})
+
+
+def hand_assignment(**changes):
+    table = pd.DataFrame({"customer_id": ["a", "b", "c", "e", "f"],
+                          "treated": pd.Series([1, 1, 0, 1, 0], dtype=object),
+                          "treated_on": ["2024-02-01", "2024-01-15", "", "2024-02-20", None]})
+    for column, (row, value) in changes.items():
+        table.loc[row, column] = value
+    return table
+
+
+def test_histories_count_purchases_from_the_day_of_the_action():
+    histories, arm = treated_histories(hand_log(), hand_assignment(), end=END)
+    frame = histories.summary.frame
+    ids = list(frame.index.astype(str))
+    got = pd.DataFrame({"treated": histories.treated, "tau_days": histories.tau * 7,
+                        "x_post": histories.x_post, "arm": arm}, index=ids)
+    # a: first 01-01, action 02-01 → τ = 30 days (the start of 02-01), purchases 02-01, 02-05
+    # b: action on the first purchase's day → τ = 0, every repeat purchase after it
+    # e: action 02-20, first 01-05 → τ = 45 days, no purchase after
+    assert got.loc["a"].tolist() == [True, 30.0, 2, 1]
+    assert got.loc["b"].tolist() == [True, 0.0, 1, 1]
+    assert got.loc["e"].tolist() == [True, 45.0, 0, 1]
+    assert got.loc["c", "arm"] == 0 and got.loc["f", "arm"] == 0
+    assert got.loc["d", "arm"] == -1 and not got.loc["d", "treated"]
+    assert np.isnan(got.loc["c", "tau_days"])
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"treated_on": (2, "2024-02-01")}, r"row 2 \('c'\) = '2024-02-01' is given for a control"),
+    ({"treated_on": (0, "")}, r"row 0 \('a'\) = '' is empty for a treated customer"),
+    ({"treated_on": (0, "soon")}, r"row 0 \('a'\) = 'soon' is not a date"),
+    ({"treated_on": (0, "2024-03-02")}, "is after the last observed day 2024-03-01"),
+    ({"treated": (1, "yes")}, r"column 'treated' row 1 \('b'\) is 'yes'"),
+    ({"customer_id": (1, "a")}, "customer 'a' appears more than once"),
+    ({"customer_id": (1, "zz")}, "customer 'zz' has no purchase in the log"),
+    ({"treated_on": (3, "2024-01-01")}, "customer 'e' is treated on 2024-01-01, before their "
+                                        "first purchase on 2024-01-05"),
+])
+def test_bad_assignments_are_named(changes, message):
+    with pytest.raises(DataError, match=message):
+        treated_histories(hand_log(), hand_assignment(**changes), end=END)
+
+
+def test_an_experiment_needs_both_arms_and_its_columns():
+    only_treated = hand_assignment().query("treated == 1")
+    with pytest.raises(DataError, match="no control customers"):
+        treated_histories(hand_log(), only_treated, end=END)
+    with pytest.raises(DataError, match="column 'treated_on' not found"):
+        treated_histories(hand_log(), hand_assignment().drop(columns="treated_on"), end=END)
+
+
+def test_a_purchase_after_the_end_is_refused():
+    with pytest.raises(DataError, match="observation_end"):
+        treated_histories(hand_log(), hand_assignment(), end="2024-02-29")
+
+
+@pytest.mark.slow
+def test_effects_learned_from_the_log_cover_the_truth_jointly():
+    truth = HierarchicalTruth.from_frame("pareto_nbd", pd.DataFrame(
+        {"r": [0.55], "alpha": [10.6], "s": [0.61], "beta": [11.7], "p": [6.25], "q": [3.74],
+         "gamma": [15.4]}, index=["all"]))
+    world = simulate_experiment(truth, 8000, purchase_factor=1.0, dropout_factor=0.6, seed=1)
+    action = Action("offer", cost=1.0, effects=(Effect("dropout_rate", -0.5, 0.1),))
+    learned = learn_effect_from_log(action, world.transactions, world.assignment,
+                                    end=world.end, draws=500, tune=500, seed=1)
+    assert learned.convergence.ok
+    table = learned.summary().set_index("process")
+    for process, truth_change in (("dropout_rate", -0.4), ("purchase_rate", 0.0)):
+        assert table.loc[process, "low"] < truth_change < table.loc[process, "high"]
+    effects = {e.process: e for e in learned.action.effects}
+    assert effects["dropout_rate"].joint == effects["purchase_rate"].joint is not None
+    assert effects["dropout_rate"].high - effects["dropout_rate"].low < 0.6 * (0.1 + 0.5)
