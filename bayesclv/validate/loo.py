@@ -21,6 +21,8 @@ from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.models import Fit, fingerprint
 
+__all__ = ["Loo", "compare", "loo", "pointwise_log_likelihood", "row_log_likelihood"]
+
 PARETO_K_MAX = 0.7
 
 

@@ -18,6 +18,8 @@ from bayesclv.data import CustomerSummary
 from bayesclv.maths import families
 from bayesclv.models import Fit, build_frequency_model
 
+__all__ = ["predictive_check", "simulate_repeat_purchases"]
+
 
 def simulate_repeat_purchases(
     family: str, params: dict[str, np.ndarray], T: np.ndarray, rng: np.random.Generator
