@@ -217,7 +217,7 @@ def learn(
     allow_unconverged: AllowUnconverged = False,
     force: ForceOption = False,
 ) -> None:
-    """Learn an action's purchase and dropout effects from an experiment's transaction log."""
+    """Learn an action's purchase, dropout (and spend) effects from an experiment's log."""
     from bayesclv.decision.treatment import learn_effect_from_log
 
     with _errors_as_messages():
@@ -239,9 +239,10 @@ def learn(
                       f"{pd.Timestamp(last).date()}"
                       + ("" if end is not None else " (the spec's last day; --end to change)"))
         sampler = spec.sampler
-        with console.status("sampling the Pareto/NBD with the treatment…"):
+        with console.status("sampling the models with the treatment…"):
             learned = learn_effect_from_log(
-                tested, log, table, end=last, columns=_columns(spec), priors=spec.priors,
+                tested, log, table, end=last, columns=_columns(spec), spend=spec.spend,
+                priors=spec.priors, spend_priors=spec.spend_priors,
                 time_unit=spec.data.time_unit, draws=sampler.draws, tune=sampler.tune,
                 chains=sampler.chains, seed=sampler.seed, target_accept=sampler.target_accept)
         _print_frame(learned.groups.reset_index(), "customers per arm (repeat purchases over "

@@ -5,8 +5,9 @@ behind CLV. :func:`action_values` scores every action on every customer per post
 (parameter and effect uncertainty together); the tables rank actions per customer and per
 segment by expected value or a risk-aware criterion; :func:`value_of_information` says where
 a test campaign would pay before a roll-out; :func:`learn_effect_from_log` learns an
-action's purchase and dropout effects from an experiment's transaction log, and
-:func:`learn_effect` updates one effect from an experiment's outcome table. Budgets: :mod:`bayesclv.budget`. Units and definitions: ``docs/decision.md``.
+action's purchase, dropout and spend effects from an experiment's transaction log, and
+:func:`learn_effect` updates one effect from an experiment's outcome table. Budgets:
+:mod:`bayesclv.budget`. Units and definitions: ``docs/decision.md``.
 
 >>> values = action_values(fit, summary)  # doctest: +SKIP
 >>> best_actions(values)  # doctest: +SKIP

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import arviz as az
 import numpy as np
 import pandas as pd
+import pymc as pm
 import xarray as xr
 
 from bayesclv.actions import Action, Effect
@@ -26,8 +27,14 @@ from bayesclv.decision.experiment import _prior_moments, _sampler, effect_prior,
 from bayesclv.errors import DataError, SpecError
 from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverged
 from bayesclv.models.sampling import sample_nuts
-from bayesclv.models.treatment import EFFECT_PARAMETERS, TreatedHistories, build_treatment_model
-from bayesclv.spec import NormalPrior, PriorSpec
+from bayesclv.models.treatment import (
+    EFFECT_PARAMETERS,
+    SPEND_EFFECT,
+    TreatedHistories,
+    build_spend_treatment_model,
+    build_treatment_model,
+)
+from bayesclv.spec import NormalPrior, PriorSpec, SamplerSpec
 from bayesclv.units import DAYS_PER_UNIT
 
 __all__ = ["ASSIGNMENT_COLUMNS", "LearnedTreatment", "learn_effect_from_log",
@@ -46,19 +53,22 @@ class LearnedTreatment:
     Attributes
     ----------
     action
-        The action with the learned ``purchase_rate`` and ``dropout_rate`` effects in place
-        of its priors (population level; with several segments, each segment's own effects
-        as segment overrides), all with one ``joint`` label.
+        The action with the learned effects in place of its priors (population level; with
+        several segments, each segment's own effects as segment overrides). The
+        ``purchase_rate`` and ``dropout_rate`` effects share one ``joint`` label.
     effects
-        Process → learned effect (population level).
+        Process → learned effect (population level): ``purchase_rate``, ``dropout_rate``
+        and, when the spend was modelled, ``spend``.
     priors
         Process → the effect before the experiment.
     segment_effects
         Segment → process → learned effect (empty with one segment).
     posterior
-        The fit: groups ``posterior`` and ``sample_stats``.
+        The frequency/dropout fit: groups ``posterior`` and ``sample_stats``.
     convergence
-        R-hat, ESS, divergences and E-BFMI of the fit.
+        R-hat, ESS, divergences and E-BFMI of that fit.
+    spend_posterior, spend_convergence
+        The same for the spend fit (None without it).
     groups
         Per arm (``treated``, ``control``, ``not in the experiment``): customers and their
         mean repeat purchases over the whole observation.
@@ -71,6 +81,8 @@ class LearnedTreatment:
     posterior: xr.DataTree
     convergence: Convergence
     groups: pd.DataFrame
+    spend_posterior: xr.DataTree | None = None
+    spend_convergence: Convergence | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per process (and segment): the learned effect beside its prior.
@@ -81,7 +93,7 @@ class LearnedTreatment:
             Columns ``segment`` (``"all"`` for the population level), ``process``,
             ``mean``, ``low``, ``high`` (the 90 % HDI of the relative change: −0.40 is a
             40 % cut), ``prior_mean``, ``prior_low``, ``prior_high`` (the prior's 90 %
-            interval), ``converged``.
+            interval), ``converged`` (of the fit the effect comes from).
         """
         rows = [("all", process, effect) for process, effect in self.effects.items()]
         rows += [(segment, process, effect)
@@ -95,24 +107,27 @@ class LearnedTreatment:
                         "mean": float(np.mean(effect.samples)), "low": float(low),
                         "high": float(high), "prior_mean": prior_mean,
                         "prior_low": prior_low, "prior_high": prior_high,
-                        "converged": self.convergence.ok})
+                        "converged": (self.spend_convergence if process == "spend"
+                                      else self.convergence).ok})
         return pd.DataFrame(out)
 
 
 def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame, *,
                           end: object, columns: ColumnMap = ColumnMap(),  # noqa: B008
-                          time_unit: str = "weeks", priors: PriorSpec = PriorSpec(),  # noqa: B008
+                          time_unit: str = "weeks", spend: bool = True,
+                          priors: PriorSpec = PriorSpec(),  # noqa: B008
+                          spend_priors: PriorSpec = PriorSpec(),  # noqa: B008
                           effect_tau_sigma: float = 0.2, draws: int = 1000, tune: int = 1000,
                           chains: int = 2, seed: int = 0, target_accept: float = 0.9,
                           progress: bool = False) -> LearnedTreatment:
-    """Learn an action's effects on the purchase and dropout rates from an experiment's log.
+    """Learn an action's effects on purchasing, dropout and spend from an experiment's log.
 
     Parameters
     ----------
     action
-        The action tested. Its ``purchase_rate`` and ``dropout_rate`` effects are the
-        priors (a normal on log f matching each 90 % range); a process without one gets the
-        wide default of :data:`bayesclv.decision.experiment.DEFAULT_PRIORS`.
+        The action tested. Its ``purchase_rate``, ``dropout_rate`` (and ``spend``) effects
+        are the priors (a normal on log f matching each 90 % range); a process without one
+        gets the wide default of :data:`bayesclv.decision.experiment.DEFAULT_PRIORS`.
     log
         The transaction log of every customer (before and after the action), in any form
         :func:`bayesclv.data.summarise` reads, in ``columns``' names.
@@ -128,8 +143,11 @@ def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame,
         the parameters and both factors are partially pooled across segments.
     time_unit
         ``"weeks"`` or ``"days"``: the unit of the model's rates.
-    priors
-        Pareto/NBD priors and the between-segment scale of its parameters.
+    spend
+        Also learn the factor on the mean spend per purchase (a Gamma-Gamma fit of the
+        spend before and after the action, paired with the frequency fit).
+    priors, spend_priors
+        Pareto/NBD and Gamma-Gamma priors and the between-segment scales.
     effect_tau_sigma
         Scale of the half-normal prior on the between-segment spread of log f.
     draws, tune, chains, seed, target_accept
@@ -158,22 +176,31 @@ def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame,
     """
     if not isinstance(action, Action):
         raise SpecError(f"action must be an Action, got {type(action).__name__}")
-    priors_by_process = {process: effect_prior(action, process) for process in EFFECT_PARAMETERS}
-    sampler = _sampler(draws=draws, tune=tune, chains=chains, seed=seed)
-    sampler = type(sampler)(chains=sampler.chains, tune=sampler.tune, draws=sampler.draws,
-                            seed=sampler.seed, target_accept=target_accept)
+    processes = (*EFFECT_PARAMETERS, "spend") if spend else tuple(EFFECT_PARAMETERS)
+    priors_by_process = {process: effect_prior(action, process) for process in processes}
+    checked = _sampler(draws=draws, tune=tune, chains=chains, seed=seed)
+    # nutpie (the default backend): these models have thousands of rows, unlike the
+    # outcome-table models that _sampler sends to PyMC's NUTS
+    sampler = SamplerSpec(chains=checked.chains, tune=checked.tune, draws=checked.draws,
+                          seed=checked.seed, target_accept=target_accept)
     histories, arm = treated_histories(log, assignment, end=end, columns=columns,
                                        time_unit=time_unit)
     model = build_treatment_model(
         histories, priors,
-        {process: NormalPrior(*prior.normal()) for process, prior in priors_by_process.items()},
+        {process: NormalPrior(*priors_by_process[process].normal())
+         for process in EFFECT_PARAMETERS},
         effect_tau_sigma=effect_tau_sigma)
-    with quiet_pymc(not progress):
-        tree = sample_nuts(model, sampler, progress=progress)
+    tree, convergence = _sample(model, sampler, progress,
+                                f"learning the effects of {action.name!r} from the log")
     posterior = tree["posterior"].to_dataset()
-    convergence = diagnose(posterior, tree["sample_stats"].to_dataset(),
-                           [rv.name for rv in model.free_RVs])
-    warn_if_unconverged(convergence, f"learning the effects of {action.name!r} from the log")
+    spend_tree = spend_convergence = None
+    if spend:
+        spend_model = build_spend_treatment_model(
+            histories, spend_priors, NormalPrior(*priors_by_process["spend"].normal()),
+            effect_tau_sigma=effect_tau_sigma)
+        spend_tree, spend_convergence = _sample(
+            spend_model, sampler, progress,
+            f"learning the spend effect of {action.name!r} from the log")
 
     groups = _groups(histories.summary, arm)
     source = (f"experiment log: {groups.loc['treated', 'customers']} treated vs "
@@ -181,25 +208,38 @@ def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame,
     segments = list(histories.summary.segments)
 
     def learned(process: str, segment: int | None) -> Effect:
-        name = EFFECT_PARAMETERS[process]
-        log_f = posterior[f"{name}_pop"] if segment is None else posterior[name].isel(
-            segment=segment)
+        draws, name, joint = (
+            (spend_tree["posterior"].to_dataset(), SPEND_EFFECT, None) if process == "spend"
+            else (posterior, EFFECT_PARAMETERS[process], f"{action.name}: {source}"))
+        log_f = draws[f"{name}_pop"] if segment is None else draws[name].isel(segment=segment)
         return Effect.from_samples(process, np.expm1(log_f.values.ravel()), source=source,
-                                   joint=f"{action.name}: {source}")
+                                   joint=joint)
 
-    effects = {process: learned(process, None) for process in EFFECT_PARAMETERS}
+    effects = {process: learned(process, None) for process in processes}
     updated = action
     for effect in effects.values():
         updated = updated.with_effect(effect)
     segment_effects: dict[str, dict[str, Effect]] = {}
     if len(segments) > 1:
         for g, label in enumerate(segments):
-            segment_effects[label] = {p: learned(p, g) for p in EFFECT_PARAMETERS}
+            segment_effects[label] = {p: learned(p, g) for p in processes}
             for effect in segment_effects[label].values():
                 updated = updated.with_effect(effect, segment=label)
     return LearnedTreatment(action=updated, effects=effects, priors=priors_by_process,
                             segment_effects=segment_effects, posterior=tree,
-                            convergence=convergence, groups=groups)
+                            convergence=convergence, groups=groups, spend_posterior=spend_tree,
+                            spend_convergence=spend_convergence)
+
+
+def _sample(model: pm.Model, sampler: SamplerSpec, progress: bool,
+            what: str) -> tuple[xr.DataTree, Convergence]:
+    """Sample a model and diagnose it, warning loudly when it fails a check."""
+    with quiet_pymc(not progress):
+        tree = sample_nuts(model, sampler, progress=progress)
+    convergence = diagnose(tree["posterior"].to_dataset(), tree["sample_stats"].to_dataset(),
+                           [rv.name for rv in model.free_RVs])
+    warn_if_unconverged(convergence, what)
+    return tree, convergence
 
 
 def treated_histories(log: object, assignment: pd.DataFrame, *, end: object,
@@ -242,19 +282,31 @@ def treated_histories(log: object, assignment: pd.DataFrame, *, end: object,
                         "acts on existing customers")
     tau = np.where(treated, np.maximum((on - first).days.to_numpy(float) - 1.0, 0.0) / unit,
                    np.nan)
-    x = summary.frame["x"].to_numpy(int)
-    x_post = np.zeros(len(ids), dtype=int)
+    frame = summary.frame
+    x = frame["x"].to_numpy(int)
+    n_spend = frame["n_spend"].to_numpy(int)
+    spend = np.where(n_spend > 0, n_spend * frame["mean_spend"].fillna(0.0).to_numpy(), 0.0)
+    # after the action: everything for a customer acquired on its day, else the whole
+    # history minus a summary that ends the day before
+    x_post = np.where(treated, x, 0)
+    n_spend_post = np.where(treated, n_spend, 0)
+    spend_post = np.where(treated, spend, 0.0)
     for day in pd.DatetimeIndex(on[treated]).unique():
-        here = treated & (on == day)
-        x_post[here & (first >= day)] = x[here & (first >= day)]
-        before = here & (first < day)
-        if before.any():
-            after = summarise(log, calibration_end=day - pd.Timedelta(days=1),
-                              holdout_end=end_day, observation_end=end_day, columns=columns,
-                              time_unit=time_unit)
-            counts = after.frame["x_holdout"].reindex(ids[before]).to_numpy(int)
-            x_post[before] = counts
-    return TreatedHistories(summary=summary, treated=treated, tau=tau, x_post=x_post), arm
+        before = treated & (on == day) & (first < day)
+        if not before.any():
+            continue
+        upto = summarise(log, calibration_end=day - pd.Timedelta(days=1), holdout_end=end_day,
+                         observation_end=end_day, columns=columns,
+                         time_unit=time_unit).frame.reindex(ids[before])
+        x_post[before] = upto["x_holdout"].to_numpy(int)
+        n_pre = upto["n_spend"].to_numpy(int)
+        n_spend_post[before] = n_spend[before] - n_pre
+        spend_post[before] = spend[before] - np.where(
+            n_pre > 0, n_pre * upto["mean_spend"].fillna(0.0).to_numpy(), 0.0)
+    # where nothing was bought after, the difference of two sums is rounding noise
+    spend_post = np.where(n_spend_post > 0, spend_post, 0.0)
+    return TreatedHistories(summary=summary, treated=treated, tau=tau, x_post=x_post,
+                            n_spend_post=n_spend_post, spend_post=spend_post), arm
 
 
 def _assignment(assignment: pd.DataFrame, summary: CustomerSummary,

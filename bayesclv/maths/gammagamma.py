@@ -17,6 +17,7 @@ __all__ = [
     "gammagamma_count_loglik",
     "gammagamma_loglik",
     "gammagamma_spend_loglik",
+    "gammagamma_treated_loglik",
 ]
 
 
@@ -72,6 +73,51 @@ def gammagamma_spend_loglik(p: Any, q: Any, gamma: Any, n_spend: Any, mean_spend
     pn = p * n
     return ((pn - 1.0) * ops.log(zbar) - pn * ops.log(gamma)
             - (pn + q) * ops.log1p(n * zbar / gamma))
+
+
+def gammagamma_treated_loglik(p: Any, q: Any, gamma: Any, log_f: Any, n_before: Any,
+                              total_before: Any, n_after: Any, total_after: Any) -> Any:
+    """Log-density of a customer's spend before and after an action that scaled it by f.
+
+    Transaction values are Gamma(p, ν) before the action and Gamma(p, ν/f) after it (mean
+    scaled by f), ν ~ Gamma(q, γ). The sums S₁ of n₁ values before and S₂ of n₂ after have,
+    mixed over ν, the density
+
+        Γ(pn+q)/(Γ(q) Γ(pn₁) Γ(pn₂)) γ^q S₁^(pn₁−1) S₂^(pn₂−1) f^(−pn₂) / (γ + S₁ + S₂/f)^(pn+q)
+
+    with n = n₁ + n₂ (a factor with n_k = 0 is absent). Written, as
+    :func:`gammagamma_spend_loglik`, without the large cancelling terms when γ or q is
+    large. Works on NumPy arrays and PyTensor variables.
+
+    Parameters
+    ----------
+    p, q, gamma : array_like or TensorVariable
+        Spend parameters (gamma in currency units).
+    log_f : array_like or TensorVariable
+        Logarithm of the factor f on the mean spend per transaction after the action.
+    n_before, total_before : array_like or TensorVariable
+        Number and sum (currency, > 0 when n > 0) of the repeat transaction values before.
+    n_after, total_after : array_like or TensorVariable
+        The same after the action; n_before + n_after >= 1.
+
+    Returns
+    -------
+    ndarray or TensorVariable
+        Per-row log-density of (S₁, S₂) (per currency unit squared where both n > 0).
+    """
+    ops = ops_for(p, q, gamma, log_f, n_before, total_before, n_after, total_after)
+    p, q, gamma, log_f, n1, s1, n2, s2 = (ops.asarray(v) for v in (
+        p, q, gamma, log_f, n_before, total_before, n_after, total_after))
+    pn = p * (n1 + n2)
+
+    def part(n: Any, total: Any) -> Any:
+        has = n > 0
+        pn_k = ops.where(has, p * n, 1.0)
+        return ops.where(has, (pn_k - 1.0) * ops.log(ops.where(has, total, 1.0))
+                         - ops.gammaln(pn_k), 0.0)
+
+    return (_log_rising(q, pn, ops) + part(n1, s1) + part(n2, s2) - p * n2 * log_f
+            - pn * ops.log(gamma) - (pn + q) * ops.log1p((s1 + s2 * ops.exp(-log_f)) / gamma))
 
 
 #: Above this q, lnΓ(q + a) − lnΓ(q) is taken from Stirling's series (see _log_rising).

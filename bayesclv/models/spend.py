@@ -102,12 +102,12 @@ def build_gamma_gamma(
         gamma = pm.Deterministic(
             "gamma", pt.exp(u["log_spend"] + u["log_q"] - u["log_p"]), dims="segment"
         )
-        pm.Potential("loglik", _loglik(spenders, p, q, gamma))
+        pm.Potential("loglik", spend_loglik(spenders, p, q, gamma))
     return model
 
 
-def _loglik(spenders: pd.DataFrame, p: pt.TensorVariable, q: pt.TensorVariable,
-            gamma: pt.TensorVariable) -> pt.TensorVariable:
+def spend_loglik(spenders: pd.DataFrame, p: pt.TensorVariable, q: pt.TensorVariable,
+                 gamma: pt.TensorVariable) -> pt.TensorVariable:
     """The Gamma-Gamma log-likelihood summed over spenders, as a scalar tensor.
 
     Its special functions depend on a customer only through n: they are evaluated once per

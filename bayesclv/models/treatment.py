@@ -24,19 +24,26 @@ import pytensor.tensor as pt
 
 from bayesclv.data import CustomerSummary
 from bayesclv.distinct import distinct
+from bayesclv.errors import DataError
+from bayesclv.maths.gammagamma import gammagamma_treated_loglik
 from bayesclv.maths.paretonbd_treatment import paretonbd_treated_timing_loglik
 from bayesclv.models.frequency import PARETO_NBD, frequency_loglik
 from bayesclv.models.hierarchy import check_prior_names, pooled_parameter, segment_parameters
 from bayesclv.models.priors import default_prior
+from bayesclv.models.spend import UNCONSTRAINED as SPEND_PARAMETERS
+from bayesclv.models.spend import spend_loglik, spend_scale_prior
 from bayesclv.spec import NormalPrior, PriorSpec
 
-__all__ = ["EFFECT_PARAMETERS", "TreatedHistories", "build_treatment_model"]
+__all__ = ["EFFECT_PARAMETERS", "SPEND_EFFECT", "TreatedHistories", "build_spend_treatment_model",
+           "build_treatment_model"]
 
 EFFECT_PARAMETERS: dict[str, str] = {
     "purchase_rate": "log_f_purchase",
     "dropout_rate": "log_f_dropout",
 }
 """Process → name of the sampled log-factor (per segment, pooled as ``{name}_pop`` etc.)."""
+SPEND_EFFECT = "log_f_spend"
+"""Name of the sampled log-factor of the mean spend per purchase in the spend model."""
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,18 @@ class TreatedHistories:
         reached them, in the summary's time unit, in [0, T]; NaN for the others.
     x_post
         Repeat purchases of each treated customer at or after τ (0 for the others).
+    n_spend_post, spend_post
+        Of each treated customer's ``n_spend`` repeat purchases with a positive amount, how
+        many were at or after τ and their total (currency); 0 for the others. None when
+        the spend is not modelled.
     """
 
     summary: CustomerSummary
     treated: np.ndarray
     tau: np.ndarray
     x_post: np.ndarray
+    n_spend_post: np.ndarray | None = None
+    spend_post: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = self.summary.n_customers
@@ -74,6 +87,15 @@ class TreatedHistories:
                 and np.all((x_post == 0) | (tau <= t_x))):
             raise ValueError("treated histories need 0 <= tau <= T, 0 <= x_post <= x, and "
                              "tau <= t_x when x_post > 0")
+        if (self.n_spend_post is None) != (self.spend_post is None):
+            raise ValueError("give both n_spend_post and spend_post, or neither")
+        if self.n_spend_post is not None:
+            n_all = frame["n_spend"].to_numpy()
+            n_post, total = np.asarray(self.n_spend_post), np.asarray(self.spend_post)
+            if not (np.all((n_post >= 0) & (n_post <= n_all)) and np.all(
+                    (total > 0) == (n_post > 0)) and np.all(n_post[~treated] == 0)):
+                raise ValueError("n_spend_post must be in [0, n_spend] (0 for the untreated), "
+                                 "with spend_post > 0 exactly where it is positive")
 
 
 def build_treatment_model(histories: TreatedHistories, priors: PriorSpec,
@@ -135,3 +157,72 @@ def _treated_loglik(histories: TreatedHistories, natural: dict[str, pt.TensorVar
                    r, alpha, s, beta, log_f["purchase_rate"][seg], log_f["dropout_rate"][seg],
                    x, x_post, t_x, T, tau))
     return pt.dot(keys.counts.astype(np.float64), per_row)
+
+
+def build_spend_treatment_model(histories: TreatedHistories, priors: PriorSpec,
+                                effect_prior: NormalPrior, *,
+                                effect_tau_sigma: float = 0.2) -> pm.Model:
+    """The Gamma-Gamma spend model with a factor f_z on the mean spend per purchase after τ.
+
+    Untreated customers with a repeat purchase of positive amount enter through the
+    Gamma-Gamma likelihood of their mean spend (:mod:`bayesclv.models.spend`); a treated
+    customer through the joint density of the sums before and after τ
+    (:func:`bayesclv.maths.gammagamma.gammagamma_treated_loglik`). The spend model shares
+    no parameter with the frequency model, so it is fitted apart: the pair is exact.
+
+    Parameters
+    ----------
+    histories
+        With ``n_spend_post`` and ``spend_post``.
+    priors
+        The spend priors (``log_p``, ``log_q``, ``log_spend``) and tau's scale.
+    effect_prior
+        Population prior of log f_z.
+    effect_tau_sigma
+        Scale of the half-normal prior on the between-segment spread of log f_z.
+
+    Returns
+    -------
+    pm.Model
+        Deterministics ``p, q, gamma`` and ``log_f_spend`` with dim ``segment``, and a
+        potential ``loglik``.
+
+    Raises
+    ------
+    DataError
+        No treated customer bought with a positive amount after the action.
+    """
+    if histories.n_spend_post is None:
+        raise ValueError("the histories carry no spend after the action")
+    check_prior_names(priors, SPEND_PARAMETERS, "spend_priors")
+    summary = histories.summary
+    frame = summary.frame
+    treated = np.asarray(histories.treated, dtype=bool)
+    n_post = np.asarray(histories.n_spend_post, dtype=float)
+    if not np.any(n_post > 0):
+        raise DataError("no treated customer bought with a positive amount after the action: "
+                        "there is no spend effect to learn (leave the spend out)")
+    defaults = {"log_p": default_prior("log_p"), "log_q": default_prior("log_q"),
+                "log_spend": spend_scale_prior(summary)}
+    n_all = frame["n_spend"].to_numpy(float)
+    total_all = np.where(n_all > 0, n_all * frame["mean_spend"].fillna(0.0).to_numpy(float), 0.0)
+    mine = treated & (n_all > 0)
+    others = ~treated & (n_all > 0)
+    seg = summary.segment_codes[mine]
+    n_pre = (n_all - n_post)[mine]
+    total_post = np.asarray(histories.spend_post, dtype=float)[mine]
+    total_pre = np.where(n_pre > 0, total_all[mine] - total_post, 0.0)
+    with pm.Model(coords={"segment": list(summary.segments)}) as model:
+        u = segment_parameters(defaults, priors, len(summary.segments))
+        p = pm.Deterministic("p", pt.exp(u["log_p"]), dims="segment")
+        q = pm.Deterministic("q", pt.exp(u["log_q"]), dims="segment")
+        gamma = pm.Deterministic("gamma", pt.exp(u["log_spend"] + u["log_q"] - u["log_p"]),
+                                 dims="segment")
+        log_f = pooled_parameter(SPEND_EFFECT, effect_prior, effect_tau_sigma,
+                                 len(summary.segments))
+        total = pt.sum(gammagamma_treated_loglik(p[seg], q[seg], gamma[seg], log_f[seg], n_pre,
+                                                 total_pre, n_post[mine], total_post))
+        if others.any():
+            total = total + spend_loglik(frame[others], p, q, gamma)
+        pm.Potential("loglik", total)
+    return model

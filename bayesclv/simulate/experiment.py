@@ -11,7 +11,8 @@ as in :mod:`bayesclv.simulate.customers`):
   in the last ``active_weeks`` are eligible; a random ``treated_share`` of them is treated;
 * from the start of that day a treated customer's purchase rate is f_λ λ and dropout rate
   f_μ μ (the customer's remaining lifetime is exponential at f_μ μ if still alive:
-  exponential lifetimes are memoryless);
+  exponential lifetimes are memoryless), and each purchase's amount is Gamma(p, ν/f_z):
+  the mean spend per purchase scaled by f_z;
 * everyone is observed for ``follow_up_weeks`` more.
 
 The transaction log holds at most one row per customer and day (same-day purchases are one
@@ -54,8 +55,8 @@ class SimulatedExperiment:
         first purchase, possibly ``inf``), coordinate ``segment``.
     truth
         The segment parameters the customers were drawn from.
-    purchase_factor, dropout_factor
-        The true f_λ and f_μ of the treatment.
+    purchase_factor, dropout_factor, spend_factor
+        The true f_λ, f_μ and f_z of the treatment.
     treated_on
         The experiment day.
     end
@@ -68,13 +69,15 @@ class SimulatedExperiment:
     truth: HierarchicalTruth
     purchase_factor: float
     dropout_factor: float
+    spend_factor: float
     treated_on: pd.Timestamp
     end: pd.Timestamp
 
 
 def simulate_experiment(truth: HierarchicalTruth, sizes: int | list[int], *,
                         purchase_factor: float = 1.0, dropout_factor: float = 1.0,
-                        history_weeks: int = 26, follow_up_weeks: int = 26,
+                        spend_factor: float = 1.0, history_weeks: int = 26,
+                        follow_up_weeks: int = 26,
                         acquisition_weeks: int = 13, active_weeks: int = 13,
                         treated_share: float = 0.5,
                         start_date: str | pd.Timestamp = "2024-01-01",
@@ -89,6 +92,8 @@ def simulate_experiment(truth: HierarchicalTruth, sizes: int | list[int], *,
         Customers per segment: one count for all, or one per segment in the truth's order.
     purchase_factor, dropout_factor
         What the action multiplies the purchase and dropout rates by (> 0).
+    spend_factor
+        What the action multiplies the mean spend per purchase by (> 0).
     history_weeks
         Weeks from ``start_date`` to the experiment day (≥ ``acquisition_weeks``).
     follow_up_weeks
@@ -122,7 +127,7 @@ def simulate_experiment(truth: HierarchicalTruth, sizes: int | list[int], *,
     if len(counts) != len(names) or any(int(c) < 1 for c in counts):
         raise SpecError(f"sizes must be one positive count per segment {names}, got {sizes!r}")
     for name, value in (("purchase_factor", purchase_factor),
-                        ("dropout_factor", dropout_factor)):
+                        ("dropout_factor", dropout_factor), ("spend_factor", spend_factor)):
         if not (np.isfinite(value) and value > 0):
             raise SpecError(f"{name} must be a finite number > 0, got {value!r}")
     if not 0.0 < treated_share < 1.0:
@@ -165,8 +170,9 @@ def simulate_experiment(truth: HierarchicalTruth, sizes: int | list[int], *,
 
     customer, day = _occasions(np.concatenate([who, who_2]),
                                np.concatenate([np.ceil(when), np.ceil(when_2)]), first)
-    amount = np.maximum(np.rint(100.0 * rng.gamma(params["p"][customer], 1.0 / nu[customer])),
-                        1.0) / 100.0
+    scaled = np.where(treated[customer] & (day >= day_x), spend_factor, 1.0)
+    amount = np.maximum(np.rint(100.0 * scaled * rng.gamma(params["p"][customer],
+                                                           1.0 / nu[customer])), 1.0) / 100.0
     width = max(6, len(str(n)))
     ids = np.asarray([f"C{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
     start_day = pd.Timestamp(start_date).normalize()
@@ -200,7 +206,8 @@ def simulate_experiment(truth: HierarchicalTruth, sizes: int | list[int], *,
     return SimulatedExperiment(
         transactions=transactions, assignment=assignment, customers=customers, truth=truth,
         purchase_factor=float(purchase_factor), dropout_factor=float(dropout_factor),
-        treated_on=experiment_day, end=start_day + pd.Timedelta(days=int(last)))
+        spend_factor=float(spend_factor), treated_on=experiment_day,
+        end=start_day + pd.Timedelta(days=int(last)))
 
 
 def _events(rng: np.random.Generator, rate: np.ndarray, start: np.ndarray,

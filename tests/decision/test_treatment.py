@@ -21,7 +21,7 @@ def hand_log():
             ("f", "2024-01-02"), ("f", "2024-03-01")]
     return pd.DataFrame({"customer_id": [r[0] for r in rows],
                          "date": pd.to_datetime([r[1] for r in rows]),
-                         "amount": 10.0})
+                         "amount": 10.0 + np.arange(len(rows))})
 
 
 def hand_assignment(**changes):
@@ -38,13 +38,16 @@ def test_histories_count_purchases_from_the_day_of_the_action():
     frame = histories.summary.frame
     ids = list(frame.index.astype(str))
     got = pd.DataFrame({"treated": histories.treated, "tau_days": histories.tau * 7,
-                        "x_post": histories.x_post, "arm": arm}, index=ids)
-    # a: first 01-01, action 02-01 → τ = 30 days (the start of 02-01), purchases 02-01, 02-05
-    # b: action on the first purchase's day → τ = 0, every repeat purchase after it
+                        "x_post": histories.x_post, "arm": arm,
+                        "n_spend_post": histories.n_spend_post,
+                        "spend_post": histories.spend_post}, index=ids)
+    # a: first 01-01, action 02-01 → τ = 30 days (the start of 02-01), purchases 02-01 (12)
+    # and 02-05 (13) after it
+    # b: action on the first purchase's day → τ = 0, every repeat purchase after it (15)
     # e: action 02-20, first 01-05 → τ = 45 days, no purchase after
-    assert got.loc["a"].tolist() == [True, 30.0, 2, 1]
-    assert got.loc["b"].tolist() == [True, 0.0, 1, 1]
-    assert got.loc["e"].tolist() == [True, 45.0, 0, 1]
+    assert got.loc["a"].tolist() == [True, 30.0, 2, 1, 2, pytest.approx(25.0)]
+    assert got.loc["b"].tolist() == [True, 0.0, 1, 1, 1, pytest.approx(15.0)]
+    assert got.loc["e"].tolist() == [True, 45.0, 0, 1, 0, 0.0]
     assert got.loc["c", "arm"] == 0 and got.loc["f", "arm"] == 0
     assert got.loc["d", "arm"] == -1 and not got.loc["d", "treated"]
     assert np.isnan(got.loc["c", "tau_days"])
@@ -84,13 +87,15 @@ def test_effects_learned_from_the_log_cover_the_truth_jointly():
     truth = HierarchicalTruth.from_frame("pareto_nbd", pd.DataFrame(
         {"r": [0.55], "alpha": [10.6], "s": [0.61], "beta": [11.7], "p": [6.25], "q": [3.74],
          "gamma": [15.4]}, index=["all"]))
-    world = simulate_experiment(truth, 8000, purchase_factor=1.0, dropout_factor=0.6, seed=1)
+    world = simulate_experiment(truth, 8000, purchase_factor=1.0, dropout_factor=0.6,
+                                spend_factor=0.85, seed=1)
     action = Action("offer", cost=1.0, effects=(Effect("dropout_rate", -0.5, 0.1),))
     learned = learn_effect_from_log(action, world.transactions, world.assignment,
                                     end=world.end, draws=500, tune=500, seed=1)
-    assert learned.convergence.ok
+    assert learned.convergence.ok and learned.spend_convergence.ok
     table = learned.summary().set_index("process")
-    for process, truth_change in (("dropout_rate", -0.4), ("purchase_rate", 0.0)):
+    for process, truth_change in (("dropout_rate", -0.4), ("purchase_rate", 0.0),
+                                  ("spend", -0.15)):
         assert table.loc[process, "low"] < truth_change < table.loc[process, "high"]
     effects = {e.process: e for e in learned.action.effects}
     assert effects["dropout_rate"].joint == effects["purchase_rate"].joint is not None

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from scipy import integrate, optimize
+from scipy import integrate, optimize, stats
 
 from bayesclv.maths import gammagamma_conditional_mean_spend, gammagamma_loglik
+from bayesclv.maths.gammagamma import gammagamma_treated_loglik
 
 P = (6.25, 3.74, 15.44)
 
@@ -65,3 +66,40 @@ def test_the_stable_form_joins_the_plain_one_at_the_switch():
                  - (pn + q) * np.log(gamma + n * zbar))
         np.testing.assert_allclose(gammagamma_loglik(p, q, gamma, n, zbar), plain,
                                    rtol=0, atol=1e-8)
+
+
+def _treated_oracle(p, q, gamma, f, n1, s1, n2, s2):
+    """Mix the Gamma densities of the two sums over ν by quadrature (in log ν, at the mode)."""
+    def log_density(x):
+        nu = np.exp(x)
+        value = stats.gamma.logpdf(nu, q, scale=1 / gamma) + x
+        if n1:
+            value += stats.gamma.logpdf(s1, p * n1, scale=1 / nu)
+        if n2:
+            value += stats.gamma.logpdf(s2, p * n2, scale=f / nu)
+        return value
+
+    mode = np.log((p * (n1 + n2) + q) / (gamma + s1 + s2 / f))
+    peak = log_density(mode)
+    value, _ = integrate.quad(lambda x: np.exp(log_density(x) - peak), mode - 30, mode + 30,
+                              points=[mode], epsrel=1e-12, limit=500)
+    return np.log(value) + peak
+
+
+def test_treated_spend_density_matches_mixing_over_nu_numerically():
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        p, q = rng.uniform(1, 8), rng.uniform(1.5, 6)
+        gamma, f = rng.uniform(5, 30), np.exp(rng.normal(0, 0.4))
+        n1, n2 = (int(v) for v in rng.integers(0, 6, 2))
+        n1 = max(n1, 1 - n2)
+        s1, s2 = rng.uniform(5, 200) * n1, rng.uniform(5, 200) * n2
+        got = gammagamma_treated_loglik(p, q, gamma, np.log(f), n1, s1, n2, s2)
+        assert got == pytest.approx(_treated_oracle(p, q, gamma, f, n1, s1, n2, s2), abs=1e-9)
+
+
+def test_treated_spend_with_nothing_after_is_the_density_of_the_sum():
+    # the density of the mean is that of the sum times n (Jacobian of zbar = S / n)
+    got = gammagamma_treated_loglik(6.25, 3.74, 15.44, np.log(0.7), 4, 4 * 35.0, 0, 0.0)
+    assert got + np.log(4) == pytest.approx(gammagamma_loglik(6.25, 3.74, 15.44, 4, 35.0),
+                                            abs=1e-12)

@@ -84,3 +84,18 @@ def test_only_pareto_nbd():
     bg = HierarchicalTruth.from_frame("bg_nbd", CDNOW.rename(columns={"s": "a", "beta": "b"}))
     with pytest.raises(SpecError, match="needs a Pareto/NBD truth"):
         simulate_experiment(bg, 100)
+
+
+def test_treated_spend_scales_by_the_spend_factor_after_the_experiment():
+    world = simulate_experiment(TRUTH, 20_000, spend_factor=1.5, seed=4)
+    log = world.transactions
+    treated = set(world.assignment.loc[world.assignment["treated"], "customer_id"])
+    control = set(world.assignment.loc[~world.assignment["treated"], "customer_id"])
+    after = log[log["date"] >= world.treated_on]
+    ratio = (after[after["customer_id"].isin(treated)]["amount"].mean()
+             / after[after["customer_id"].isin(control)]["amount"].mean())
+    # per-purchase means of two arms drawn from the same customers' distribution
+    assert ratio == pytest.approx(1.5, rel=0.1)
+    same = simulate_experiment(TRUTH, 500, seed=4)
+    again = simulate_experiment(TRUTH, 500, spend_factor=1.0, seed=4)
+    pd.testing.assert_frame_equal(same.transactions, again.transactions)
