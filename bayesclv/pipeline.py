@@ -47,27 +47,29 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
     if data.segmentation in ("cohort", "value_tier", "cohort_x_value_tier"):
         log = source if isinstance(source, pd.DataFrame) else read_pandas(
             identify(Path(source)), columns.required())
-        segments = _derived_segments(log, columns, data.segmentation, data.cohort_freq)
+        segments = _derived_segments(log, columns, data.segmentation, data.cohort_freq,
+                                     data.timezone)
     return summarise(
         source,
         calibration_end=data.calibration_end,
         holdout_end=data.holdout_end,
         columns=columns,
         time_unit=data.time_unit,
+        timezone=data.timezone,
         segments=segments,
     )
 
 
 def _derived_segments(
-    log: pd.DataFrame, columns: ColumnMap, segmentation: str, cohort_freq: str
+    log: pd.DataFrame, columns: ColumnMap, segmentation: str, cohort_freq: str, timezone: str
 ) -> pd.Series:
     """Per-customer segments known at acquisition: cohort, first-basket tier, or both."""
     if segmentation == "cohort":
-        return cohort_segments(log, columns=columns, freq=cohort_freq)
+        return cohort_segments(log, columns=columns, freq=cohort_freq, timezone=timezone)
     if segmentation == "value_tier":
-        return value_tier_segments(log, columns=columns)
-    cohort = cohort_segments(log, columns=columns, freq=cohort_freq)
-    tier = value_tier_segments(log, columns=columns).reindex(cohort.index)
+        return value_tier_segments(log, columns=columns, timezone=timezone)
+    cohort = cohort_segments(log, columns=columns, freq=cohort_freq, timezone=timezone)
+    tier = value_tier_segments(log, columns=columns, timezone=timezone).reindex(cohort.index)
     labels = cohort.astype(str) + "·" + tier.astype(str)
     order = [f"{c}·{t}" for c in cohort.cat.categories for t in tier.cat.categories]
     return labels.astype(pd.CategoricalDtype(order))

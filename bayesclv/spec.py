@@ -19,6 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from bayesclv.actions import Action, BudgetSpec, actions_from_dicts, budget_from_dict
+from bayesclv.data.validate import DEFAULT_TIMEZONE, timezone_problem
 from bayesclv.errors import SpecError
 from bayesclv.fields import as_date, check_keys, choice, count, date, number, subtable, typed
 from bayesclv.maths import families
@@ -60,6 +61,10 @@ class DataSpec:
         Inclusive end dates of the calibration and (optional) holdout periods.
     time_unit
         ``"weeks"`` (default) or ``"days"``: the unit of x, t_x, T and of all rates.
+    timezone
+        IANA time-zone name (default ``"UTC"``) in which instants in the log — zone-aware
+        timestamps, date strings with a UTC offset — fall on calendar days; naive
+        timestamps and dates are days as written (see ``docs/data.md``).
     """
 
     source: str
@@ -72,6 +77,7 @@ class DataSpec:
     cohort_freq: str = "Q"
     holdout_end: pd.Timestamp | None = None
     time_unit: str = "weeks"
+    timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
         for name in ("source", "customer", "date", "amount"):
@@ -79,6 +85,9 @@ class DataSpec:
                      f"data.{name} must be a non-empty string, got {getattr(self, name)!r}")
         _require_choice("data.segmentation", self.segmentation, SEGMENTATIONS)
         _require_choice("data.time_unit", self.time_unit, TIME_UNITS)
+        zone_problem = timezone_problem(self.timezone)
+        _require(zone_problem is None,
+                 f"field 'data.timezone' = {self.timezone!r} {zone_problem}")
         _require(self.segmentation != "column" or bool(self.segment_column),
                  "data.segment_column is required when data.segmentation = 'column'")
         object.__setattr__(self, "calibration_end",
@@ -392,6 +401,7 @@ def _data_spec(table: Mapping[str, Any]) -> DataSpec:
             "calibration_end",
             "holdout_end",
             "time_unit",
+            "timezone",
         ),
         p,
     )
@@ -410,6 +420,7 @@ def _data_spec(table: Mapping[str, Any]) -> DataSpec:
         calibration_end=calibration_end,
         holdout_end=holdout_end,
         time_unit=choice(table, "time_unit", TIME_UNITS, p, default="weeks"),
+        timezone=typed(table, "timezone", str, p, default=DEFAULT_TIMEZONE),
     )
 
 

@@ -41,3 +41,25 @@ def test_a_truncated_gzip_log_is_named_not_a_raw_traceback(tmp_path, engine):
         summarise(path, calibration_end="1997-09-30", engine=engine)
     with pytest.raises(DataError, match="cannot read .*log.csv.gz"):
         summarise_spec(with_source(path))  # derived segments read the whole log first
+
+
+def test_the_spec_s_time_zone_decides_the_days_and_the_cohorts(tmp_path):
+    # a's first purchase, 23:30 on 31 January in New York, is in February in UTC
+    log = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "b"],
+        "date": ["2020-01-31T23:30:00-05:00", "2020-02-10T10:00:00-05:00",
+                 "2020-01-15T10:00:00-05:00", "2020-02-20T10:00:00-05:00"],
+        "amount": [1.0, 2.0, 3.0, 4.0],
+    })
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    spec = with_source(path)
+    spec = replace(spec, data=replace(spec.data, segmentation="cohort", cohort_freq="M",
+                                      calibration_end=pd.Timestamp("2020-02-20"),
+                                      holdout_end=None, time_unit="days"))
+    in_utc = summarise_spec(spec).frame
+    in_new_york = summarise_spec(
+        replace(spec, data=replace(spec.data, timezone="America/New_York"))).frame
+    assert (in_utc.loc["a", "t_x"], in_new_york.loc["a", "t_x"]) == (9.0, 10.0)
+    assert in_utc["segment"].tolist() == ["2020-02", "2020-01"]
+    assert in_new_york["segment"].tolist() == ["2020-01", "2020-01"]

@@ -163,3 +163,20 @@ def test_specs_built_in_python_obey_the_toml_rules():
     assert data.calibration_end == pd.Timestamp("1997-09-30")
     with pytest.raises(SpecError, match="model.name"):
         ModelSpec(name="a/b", data=data)
+
+
+def test_the_time_zone_of_the_log_is_a_named_iana_zone():
+    from bayesclv.spec import DataSpec
+
+    assert ModelSpec.from_dict(minimal()).data.timezone == "UTC"
+    spec = ModelSpec.from_dict(minimal(data={"timezone": "America/New_York"}))
+    assert spec.data.timezone == "America/New_York"
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+    with pytest.raises(SpecError) as caught:
+        ModelSpec.from_dict(minimal(data={"timezone": "America/NewYork"}))
+    assert str(caught.value) == ("field 'data.timezone' = 'America/NewYork' is not an IANA "
+                                 "time-zone name; did you mean 'America/New_York'?")
+    with pytest.raises(SpecError, match="field 'data.timezone' must be a str, got 5"):
+        ModelSpec.from_dict(minimal(data={"timezone": 5}))
+    with pytest.raises(SpecError, match="field 'data.timezone' = 'localtime' is not an IANA"):
+        DataSpec(source="x.csv", calibration_end="1997-09-30", timezone="localtime")

@@ -13,7 +13,7 @@ from bayesclv.data.duckdb_engine import summarise_duckdb
 from bayesclv.data.pandas_engine import summarise_frame
 from bayesclv.data.sources import Log, Source, identify, read_pandas
 from bayesclv.data.summary import CustomerSummary
-from bayesclv.data.validate import ENGINES, Window, make_window
+from bayesclv.data.validate import DEFAULT_TIMEZONE, ENGINES, Window, make_window
 from bayesclv.errors import DataError
 
 # (engine, kind of source) → why that engine does not read it and what to do instead
@@ -48,6 +48,7 @@ def summarise(
     holdout_end: object = None,
     columns: ColumnMap = ColumnMap(),  # noqa: B008 - frozen dataclass, safe as a default
     time_unit: Literal["weeks", "days"] = "weeks",
+    timezone: str = DEFAULT_TIMEZONE,
     engine: Literal["auto", "pandas", "duckdb", "spark"] = "auto",
     observation_end: object = None,
     segments: SegmentsArg = None,
@@ -80,6 +81,13 @@ def summarise(
         fixed per customer.
     time_unit : {"weeks", "days"}
         Unit of ``t_x``, ``T`` and ``holdout_length`` (a week is 7 days).
+    timezone : str
+        IANA time-zone name (default ``"UTC"``) in which instants fall on calendar days:
+        zone-aware timestamps (pandas ``datetime64[.., tz]``, Parquet timestamps with a
+        zone, DuckDB ``TIMESTAMPTZ``, Spark ``TimestampType``) and date strings with a UTC
+        offset (``"2020-01-01T23:30:00-05:00"`` is 2 January in UTC, 1 January in
+        ``"America/New_York"``). Naive timestamps, dates and strings without an offset are
+        the day as written. The calendar dates of the window are days in this zone.
     engine : {"auto", "pandas", "duckdb", "spark"}
         ``"auto"`` uses pandas for a pandas DataFrame, Spark for a Spark DataFrame and
         DuckDB for files and relations. ``"spark"`` also reads CSV and Parquet files, with
@@ -111,7 +119,7 @@ def summarise(
     DataError
         For bad arguments or bad data, naming the column, row, customer and value.
     """
-    window = make_window(calibration_end, holdout_end, observation_end, time_unit)
+    window = make_window(calibration_end, holdout_end, observation_end, time_unit, timezone)
     if engine not in ENGINES:
         raise DataError(f"engine={engine!r} is not supported; use one of {ENGINES}")
     log = identify(source)

@@ -21,6 +21,7 @@ from bayesclv.data.validate import (
     FIRST_DAY,
     LAST_DAY,
     NUMBER_TEXT,
+    OFFSET_TEXT,
     ROW_FAULTS,
     RowFault,
     Window,
@@ -31,6 +32,7 @@ from bayesclv.data.validate import (
 from bayesclv.errors import DataError
 
 DATE_TYPES = ("DATE", "TIMESTAMP")
+INSTANT_TYPE = "TIMESTAMP WITH TIME ZONE"
 NUMERIC_TYPES = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
@@ -45,6 +47,43 @@ def quote(name: str) -> str:
 def literal(day: pd.Timestamp) -> str:
     """A SQL date literal."""
     return f"DATE '{day.date().isoformat()}'"
+
+
+def text_literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def local_time(instant: str, timezone: str) -> str:
+    """SQL for the wall-clock TIMESTAMP that the TIMESTAMPTZ ``instant`` shows in ``timezone``.
+
+    ``timezone(zone, timestamptz)`` (DuckDB's ICU extension, linked into its Python package)
+    converts explicitly, so the connection's ``TimeZone`` setting, which defaults to the
+    machine's zone, never decides a day.
+    """
+    return f"timezone({text_literal(timezone)}, {instant})"
+
+
+def text_day(text: str, timezone: str) -> str:
+    """SQL for the wall-clock TIMESTAMP of a date string (``DATE_TEXT``, else NULL).
+
+    Without a UTC offset the time is as written; with one, the time less the offset is UTC,
+    shown in ``timezone``. The offset is read here, not by DuckDB's TIMESTAMPTZ cast, so
+    that every engine reads the same strings the same way.
+    """
+    shaped = f"(CASE WHEN regexp_matches({text}, '{DATE_TEXT}') THEN {text} END)"
+    offset = f"regexp_extract({shaped}, '{OFFSET_TEXT}', ['whole', 'sign', 'hours', 'minutes'])"
+    cut = f"rtrim(left({shaped}, length({shaped}) - length({offset}['whole'])))"
+    wall = f"TRY_CAST(CASE WHEN {offset}['whole'] = '' THEN {shaped} ELSE {cut} END AS TIMESTAMP)"
+    seconds = (
+        f"(CASE {offset}['sign'] WHEN '-' THEN -1 ELSE 1 END) * "
+        f"(coalesce(TRY_CAST(nullif({offset}['hours'], '') AS INTEGER), 0) * 3600 + "
+        f"coalesce(TRY_CAST(nullif({offset}['minutes'], '') AS INTEGER), 0) * 60)"
+    )
+    utc = f"timezone('UTC', {wall} - to_seconds({seconds}))"
+    return (
+        f"(CASE WHEN {offset}['whole'] = '' THEN {wall} ELSE {local_time(utc, timezone)} END)"
+    )
 
 
 @dataclass(frozen=True)
@@ -153,13 +192,17 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str], window: Window) -> Typ
     cust, date, amount = quote(columns.customer), quote(columns.date), quote(columns.amount)
     date_type = types[columns.date]
     amount_type = types[columns.amount]
-    if date_type.startswith(DATE_TYPES):
+    shown_date = date  # the date as error messages show it
+    if date_type == INSTANT_TYPE:
+        # an instant: the time it shows in the reference zone, as pandas and Spark take it
+        shown_date = local_time(date, window.timezone)
+        day = f"CAST({shown_date} AS DATE)"
+        date_missing = f"{date} IS NULL"
+    elif date_type.startswith(DATE_TYPES):
         day = f"CAST({date} AS DATE)"
         date_missing = f"{date} IS NULL"
     elif date_type == "VARCHAR":
-        text = f"trim({date})"
-        shaped = f"CASE WHEN regexp_matches({text}, '{DATE_TEXT}') THEN {text} END"
-        day = f"CAST(TRY_CAST({shaped} AS TIMESTAMP) AS DATE)"
+        day = f"CAST({text_day(f'trim({date})', window.timezone)} AS DATE)"
         date_missing = f"({date} IS NULL OR trim({date}) = '')"
     else:
         raise DataError(
@@ -202,7 +245,7 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str], window: Window) -> Typ
         seg = quote(columns.segment)
         parts.append(f"CAST({seg} AS VARCHAR) AS s")
         faults["missing_segment"] = "(s IS NULL OR s = '')"
-    parts.append(f"{cust} AS raw_customer, {date} AS raw_date, {amount} AS raw_amount")
+    parts.append(f"{cust} AS raw_customer, {shown_date} AS raw_date, {amount} AS raw_amount")
     if columns.segment is not None:
         parts.append(f"{quote(columns.segment)} AS raw_segment")
     return Typed(select=", ".join(parts), faults=faults)

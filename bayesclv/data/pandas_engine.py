@@ -7,6 +7,8 @@ per-customer quantities are ``reduceat``/``bincount`` over them.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -14,9 +16,11 @@ from bayesclv.data.assemble import RAW_COLUMNS
 from bayesclv.data.columns import ColumnMap
 from bayesclv.data.validate import (
     DATE_TEXT,
+    DEFAULT_TIMEZONE,
     FIRST_DAY,
     LAST_DAY,
     NUMBER_TEXT,
+    OFFSET_TEXT,
     ROW_FAULTS,
     Window,
     check_coverage,
@@ -26,8 +30,10 @@ from bayesclv.data.validate import (
 )
 from bayesclv.errors import DataError
 
-UTC_OFFSET = r"([T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
-"""A time followed by a UTC offset (``Z``, ``+09``, ``-08:00``, ``+0530``)."""
+OFFSET_SUFFIX = r" *(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$"
+"""The offset and the spaces before it, to cut from a string that ``OFFSET_TEXT`` matched."""
+HAS_OFFSET = re.sub(r"\((?!\?)", "(?:", OFFSET_TEXT)
+"""``OFFSET_TEXT`` without its groups: testing every row with it is fast, extracting is not."""
 EPOCH = np.datetime64("1970-01-01", "D")
 
 
@@ -54,7 +60,7 @@ def summarise_frame(
     """
     if len(log) == 0:
         raise empty_log_error()
-    typed = typed_columns(log, columns, window.observation_end)
+    typed = typed_columns(log, columns, window.observation_end, window.timezone)
     days, amount = typed["day"], typed["amount"]
     lo, hi = int(days.min()), int(days.max())
     check_coverage(window, pd.Timestamp(EPOCH + lo), pd.Timestamp(EPOCH + hi))
@@ -134,9 +140,24 @@ def _day(stamp: pd.Timestamp) -> int:
 
 
 def typed_columns(
-    log: pd.DataFrame, columns: ColumnMap, observation_end: pd.Timestamp | None = None
+    log: pd.DataFrame,
+    columns: ColumnMap,
+    observation_end: pd.Timestamp | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> dict[str, np.ndarray | pd.Index]:
     """Parse and check each column; raise the first row fault in ``ROW_FAULTS`` order.
+
+    Parameters
+    ----------
+    log : pd.DataFrame
+        The transaction log, its columns checked against ``columns``.
+    columns : ColumnMap
+        Column names.
+    observation_end : pd.Timestamp, optional
+        Transactions after this day are a fault.
+    timezone : str
+        IANA zone (already validated) in which instants are put on calendar days:
+        zone-aware datetimes and date strings with a UTC offset.
 
     Returns
     -------
@@ -152,13 +173,15 @@ def typed_columns(
     faults["missing_customer"] = _blank(raw_customer, strip=False)
 
     date_missing = _blank(raw_date)
+    shown_date = raw_date  # the date as error messages show it
     if isinstance(raw_date.dtype, pd.DatetimeTZDtype):
-        parsed = raw_date.dt.tz_localize(None)
+        # an instant: the time it shows in the reference zone, as DuckDB and Spark take it
+        parsed = shown_date = raw_date.dt.tz_convert(timezone).dt.tz_localize(None)
     elif pd.api.types.is_datetime64_dtype(raw_date.dtype):
         parsed = raw_date
     elif _is_text(raw_date):
         text = _text(raw_date).str.strip()
-        parsed = _parse_dates(text.where(~date_missing & _matches(text, DATE_TEXT)))
+        parsed = _parse_dates(text.where(~date_missing & _matches(text, DATE_TEXT)), timezone)
     else:
         raise _type_error(columns.date, raw_date.dtype, "dates or ISO 8601 date strings")
     faults["missing_date"] = date_missing
@@ -199,7 +222,7 @@ def typed_columns(
             continue
         position = int(np.argmax(mask))
         column = getattr(columns, fault.role)
-        value = log[column].iloc[position]
+        value = (shown_date if fault.role == "date" else log[column]).iloc[position]
         if fault.key == "after_observation":
             value = pd.Timestamp(EPOCH + day[position]).date()
         raise row_fault_error(
@@ -239,20 +262,28 @@ def _check_constant_segment(
     raise segment_conflict_error(column, customer, (seen[0], seen[-1]))
 
 
-def _parse_dates(text: pd.Series) -> pd.Series:
-    """ISO 8601 strings as naive datetimes: the day as written, as DuckDB and Spark read it.
+def _parse_dates(text: pd.Series, timezone: str) -> pd.Series:
+    """Date strings (trimmed, ``DATE_TEXT`` or missing) as naive datetimes.
 
-    A UTC offset after the time is ignored, not converted: "1997-01-05T23:30-08:00" is
-    5 January. Offsets are stripped only when present (pandas refuses mixed offsets), so
-    the common case costs one parse.
+    A string without a UTC offset is the day as written. A string with one is an instant:
+    its time less the offset is UTC, then shown in ``timezone`` ("2020-01-01T23:30-05:00" is
+    2 January in UTC, 1 January in New York). Offsets may differ from row to row. The
+    offset is read here, not by pandas, so that every engine reads it the same way.
     """
-    try:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    except ValueError:  # mixed offsets, or offsets beside naive times
-        parsed = pd.to_datetime(text.str.replace(UTC_OFFSET, r"\1", regex=True),
-                                format="ISO8601", errors="coerce")
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_localize(None)
+    with_offset = _matches(text, HAS_OFFSET)
+    if not with_offset.any():
+        return pd.to_datetime(text, format="ISO8601", errors="coerce")
+    wall = text.copy()
+    wall[with_offset] = text[with_offset].str.replace(OFFSET_SUFFIX, "", regex=True)
+    parsed = pd.to_datetime(wall, format="ISO8601", errors="coerce")
+    offset = text[with_offset].str.extract(OFFSET_TEXT)
+    sign = np.where(offset[1] == "-", -1, 1)
+    seconds = sign * (
+        pd.to_numeric(offset[2]).fillna(0).to_numpy() * 3600
+        + pd.to_numeric(offset[3]).fillna(0).to_numpy() * 60
+    )
+    utc = parsed[with_offset] - pd.to_timedelta(seconds, unit="s")
+    parsed[with_offset] = utc.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
     return parsed
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from bayesclv.data.columns import ColumnMap, check_columns
 from bayesclv.data.pandas_engine import EPOCH, typed_columns
-from bayesclv.data.validate import parse_day
+from bayesclv.data.validate import DEFAULT_TIMEZONE, check_timezone, parse_day
 from bayesclv.errors import DataError
 
 
@@ -29,6 +29,7 @@ def cohort_segments(
     *,
     columns: ColumnMap = ColumnMap(),  # noqa: B008 - frozen dataclass, safe as a default
     freq: str = "Q",
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> pd.Series:
     """Acquisition cohort of each customer: the period of their first purchase.
 
@@ -41,6 +42,8 @@ def cohort_segments(
     freq : str
         A pandas period frequency: ``"Q"`` gives labels like ``"1997Q1"``, ``"M"``
         ``"1997-01"``, ``"Y"`` ``"1997"``.
+    timezone : str
+        IANA zone in which instants fall on days, as in ``summarise``.
 
     Returns
     -------
@@ -48,7 +51,7 @@ def cohort_segments(
         Categorical labels (categories in chronological order) indexed by ``customer_id``,
         named ``"cohort"``. Pass it as ``summarise(..., segments=...)``.
     """
-    typed = _typed(transactions, columns)
+    typed = _typed(transactions, columns, timezone)
     first = pd.Series(typed["day"]).groupby(typed["customer"], sort=True).min()
     try:
         periods = pd.PeriodIndex(
@@ -73,6 +76,7 @@ def value_tier_segments(
     calibration_end: object = None,
     quantiles: Sequence[float] = (1 / 3, 2 / 3),
     labels: Sequence[str] = ("low", "mid", "high"),
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> pd.Series:
     """Value tiers by quantiles of first-occasion amount or of calibration spend.
 
@@ -92,6 +96,8 @@ def value_tier_segments(
         Increasing cut points in (0, 1); a customer at a cut point goes to the lower tier.
     labels : sequence of str
         One label per tier, lowest first (``len(quantiles) + 1`` of them).
+    timezone : str
+        IANA zone in which instants fall on days, as in ``summarise``.
 
     Returns
     -------
@@ -119,7 +125,7 @@ def value_tier_segments(
         raise DataError(
             f"labels={list(labels)} must have {len(cuts) + 1} entries (one per tier)"
         )
-    typed = _typed(transactions, columns)
+    typed = _typed(transactions, columns, timezone)
     customer, day, amount = typed["customer"], typed["day"], typed["amount"]
     if basis == "first":
         first_day = pd.Series(day).groupby(customer).transform("min").to_numpy()
@@ -151,7 +157,10 @@ def value_tier_segments(
     )
 
 
-def _typed(transactions: pd.DataFrame, columns: ColumnMap) -> dict[str, np.ndarray | pd.Index]:
+def _typed(
+    transactions: pd.DataFrame, columns: ColumnMap, timezone: str
+) -> dict[str, np.ndarray | pd.Index]:
+    zone = check_timezone(timezone)
     if not isinstance(transactions, pd.DataFrame):
         raise DataError(
             "segment helpers take the transaction log as a pandas DataFrame, got "
@@ -160,4 +169,4 @@ def _typed(transactions: pd.DataFrame, columns: ColumnMap) -> dict[str, np.ndarr
     check_columns(transactions.columns, columns.required(), "the transaction log")
     if len(transactions) == 0:
         raise DataError("the transaction log has no rows")
-    return typed_columns(transactions, columns)
+    return typed_columns(transactions, columns, timezone=zone)

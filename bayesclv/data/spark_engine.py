@@ -29,6 +29,7 @@ from bayesclv.data.validate import (
     FIRST_DAY,
     LAST_DAY,
     NUMBER_TEXT,
+    OFFSET_TEXT,
     ROW_FAULTS,
     RowFault,
     Window,
@@ -42,6 +43,7 @@ MIN_SPARK_MAJOR = 4  # DataFrame.toArrow, the only way back to the driver used h
 # ``monotonically_increasing_id`` puts the partition index above the lower 33 bits
 PARTITION_SHIFT = 33
 SPARK_ERRORS = (PySparkException, Py4JError)
+MICROS_PER_DAY = 86_400_000_000
 
 
 def spark_session() -> SparkSession:
@@ -88,10 +90,11 @@ def summarise_spark(
     pandas DataFrame the frame's order; after a shuffle (join, ``groupBy``,
     ``repartition``) it is whatever order the shuffle left.
 
-    A ``TimestampType`` date is taken as the day it shows in the session time zone
-    (``spark.sql.session.timeZone``), the zone in which Spark turned naive pandas
-    datetimes into timestamps, so their days are kept. Date strings are read as written,
-    ignoring any UTC offset, as the DuckDB engine does.
+    A ``TimestampType`` date is an instant (Spark's ``TIMESTAMP_LTZ``): it is put on the
+    day it shows in ``window.timezone``, computed from its microseconds since the epoch,
+    so the session time zone (``spark.sql.session.timeZone``) never decides a day.
+    ``TimestampNTZType`` and ``DateType`` are days as written; date strings follow the
+    rules of every engine (``DATE_TEXT``; an offset makes the string an instant).
     """
     major = int(pyspark.__version__.split(".")[0])
     if major < MIN_SPARK_MAJOR:
@@ -180,7 +183,10 @@ class Typed:
     @classmethod
     def of(cls, source: DataFrame, columns: ColumnMap, window: Window) -> Typed:
         """Type ``source``'s columns; ``DataError`` for a date or amount of the wrong type."""
-        return cls(source, tuple(_typed_columns(source, columns)), _faults(columns, window))
+        return cls(
+            source, tuple(_typed_columns(source, columns, window.timezone)),
+            _faults(columns, window),
+        )
 
     @property
     def frame(self) -> DataFrame:
@@ -197,7 +203,61 @@ def _col(source: DataFrame, name: str) -> Column:
     return source["`" + name.replace("`", "``") + "`"]
 
 
-def _typed_columns(source: DataFrame, columns: ColumnMap) -> list[Column]:
+def _local_micros(instant: Column, timezone: str) -> Column:
+    """Microseconds since 1970-01-01 of the wall-clock time ``instant`` shows in ``timezone``.
+
+    ``from_utc_timestamp`` turns the instant's microseconds into those of its wall-clock
+    time in ``timezone``, read as if it were UTC; no step reads the session time zone.
+    """
+    return F.unix_micros(F.from_utc_timestamp(instant, timezone))
+
+
+def _micros_day(micros: Column) -> Column:
+    """The day (DateType) of a wall-clock time given in microseconds since 1970-01-01."""
+    # exact in integers: micros less its remainder is a whole number of days
+    whole = micros - F.pmod(micros, F.lit(MICROS_PER_DAY))
+    return F.date_from_unix_date((whole / F.lit(MICROS_PER_DAY)).cast(T.IntegerType()))
+
+
+def _micros_time(micros: Column) -> Column:
+    """A wall-clock time in microseconds since 1970-01-01 as TimestampNTZType (for messages)."""
+    seconds = F.pmod(micros, F.lit(MICROS_PER_DAY)).cast(T.DecimalType(18, 0)) / 1_000_000
+    return _micros_day(micros).cast(T.TimestampNTZType()) + F.make_dt_interval(
+        secs=seconds.cast(T.DecimalType(18, 6))
+    )
+
+
+def _text_day(text: Column, timezone: str) -> Column:
+    """The day (DateType) of a date string (``DATE_TEXT``, else NULL).
+
+    Without a UTC offset the day is as written; with one, the time less the offset is UTC,
+    put on its day in ``timezone``. The offset is read here, not by Spark's timestamp cast
+    (which refuses "…T01:00+09:00"), so that every engine reads the same strings alike.
+    """
+    shaped = F.when(text.rlike(DATE_TEXT), text)
+    offset = F.regexp_extract(shaped, OFFSET_TEXT, 1)
+    wall = F.when(offset == "", shaped).otherwise(
+        F.rtrim(F.left(shaped, F.length(shaped) - F.length(offset)))
+    ).try_cast(T.TimestampNTZType())
+    sign = F.when(F.regexp_extract(shaped, OFFSET_TEXT, 2) == "-", -1).otherwise(1)
+    offset_seconds = sign * (
+        F.coalesce(F.regexp_extract(shaped, OFFSET_TEXT, 3).try_cast(T.IntegerType()), F.lit(0))
+        * 3600
+        + F.coalesce(F.regexp_extract(shaped, OFFSET_TEXT, 4).try_cast(T.IntegerType()),
+                     F.lit(0)) * 60
+    )
+    # the wall time in whole seconds since the epoch, read without any zone
+    wall_seconds = (
+        F.unix_date(F.to_date(wall)).cast(T.LongType()) * 86_400
+        + F.hour(wall) * 3600 + F.minute(wall) * 60 + F.second(wall)
+    )
+    instant = F.timestamp_seconds(wall_seconds - offset_seconds)
+    return F.when(offset == "", F.to_date(wall)).otherwise(
+        _micros_day(_local_micros(instant, timezone))
+    )
+
+
+def _typed_columns(source: DataFrame, columns: ColumnMap, timezone: str) -> list[Column]:
     """The columns of ``Typed``, read by the same rules as the DuckDB engine's."""
     customer = _col(source, columns.customer)
     date = _col(source, columns.date)
@@ -205,13 +265,20 @@ def _typed_columns(source: DataFrame, columns: ColumnMap) -> list[Column]:
     date_type = source.schema[columns.date].dataType
     amount_type = source.schema[columns.amount].dataType
 
-    if isinstance(date_type, T.DateType | T.TimestampType | T.TimestampNTZType):
+    shown_date = date  # the date as error messages show it
+    if isinstance(date_type, T.TimestampType):
+        # an instant: the time it shows in the reference zone, as pandas and DuckDB take it
+        micros = _local_micros(date, timezone)
+        day = _micros_day(micros)
+        shown_date = _micros_time(micros)
+        date_missing = date.isNull()
+    elif isinstance(date_type, T.DateType | T.TimestampNTZType):
         day = F.to_date(date)
         date_missing = date.isNull()
     elif isinstance(date_type, T.StringType):
         text = F.trim(date)
         date_missing = date.isNull() | (text == "")
-        day = F.to_date(F.when(text.rlike(DATE_TEXT), text.try_cast(T.TimestampNTZType())))
+        day = _text_day(text, timezone)
     else:
         raise DataError(
             f"column {columns.date!r} has type {date_type.simpleString().upper()}; "
@@ -238,7 +305,7 @@ def _typed_columns(source: DataFrame, columns: ColumnMap) -> list[Column]:
         date_missing.alias("date_missing"),
         amount_missing.alias("amount_missing"),
         amount_bad.alias("amount_bad"),
-        date.alias("raw_date"),
+        shown_date.alias("raw_date"),
         amount.alias("raw_amount"),
     ]
     if columns.segment is not None:

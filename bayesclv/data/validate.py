@@ -7,6 +7,9 @@ with the same helpers, so a bad log raises the same ``DataError`` whichever engi
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import functools
+import zoneinfo
 from dataclasses import dataclass
 
 import pandas as pd
@@ -15,9 +18,24 @@ from bayesclv.errors import DataError
 from bayesclv.units import DAYS_PER_UNIT, TIME_UNITS
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
-DATE_TEXT = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[T ]|$)"
-"""What a date string must start with, in every engine: a whole ISO 8601 date, optionally
-followed by a time ("1997", "1997-01", "19970105" and "1997/01/05" are bad dates)."""
+DATE_TEXT = (
+    r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"(?:[T ](?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]+)?)?"
+    r"(?: *(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?))?)?$"
+)
+"""What a date string must be, in every engine: a whole ISO 8601 date, optionally followed
+by a time (``T`` or a space, then ``hh:mm``, ``hh:mm:ss`` or ``hh:mm:ss.fff…``) and, after
+the time, a UTC offset (``Z``, ``+09``, ``-05:00``, ``+0530``). "1997", "1997-01",
+"19970105", "1997/01/05", "1997-01-05T24:00", a zone name after the time or an offset
+after a bare date are bad dates. The engines' own parsers then refuse impossible days
+(1997-02-30)."""
+OFFSET_TEXT = r":[0-9]{2}(?:[.][0-9]+)? *(Z|([+-])([0-9]{2}):?([0-9]{2})?)$"
+"""The UTC offset at the end of a date string that matches ``DATE_TEXT`` (it needs the time
+before it, so a bare date's "-05" is not an offset). Groups: 1 the offset as written,
+2 its sign (empty for ``Z``), 3 hours, 4 minutes (empty when not written)."""
+DEFAULT_TIMEZONE = "UTC"
+"""The zone whose calendar days instants (zone-aware timestamps, strings with an offset)
+fall on, unless the user names another."""
 NUMBER_TEXT = r"^[+-]?(?:(?:[0-9]+[.]?[0-9]*|[.][0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))$"
 """What an amount string must be, in every engine: a decimal number, optionally with an
 exponent, or inf/nan (which are then faults of their own); "1_000", "12,50" and "0x10" are
@@ -38,12 +56,16 @@ class Window:
         Last day the extract is meant to cover; later transactions are an error.
     time_unit : str
         ``"days"`` or ``"weeks"``.
+    timezone : str
+        The IANA zone in which an instant (a zone-aware timestamp, a string with a UTC
+        offset) is put on a calendar day; naive timestamps and dates are days as written.
     """
 
     calibration_end: pd.Timestamp
     holdout_end: pd.Timestamp | None
     observation_end: pd.Timestamp | None
     time_unit: str
+    timezone: str = DEFAULT_TIMEZONE
 
     @property
     def unit_days(self) -> float:
@@ -87,14 +109,58 @@ def check_time_unit(time_unit: object) -> str:
     return str(time_unit)
 
 
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    """IANA zone names Python knows, less the two that name no fixed place."""
+    # "localtime" is whatever the machine is set to, the very thing a zone must not
+    # depend on; "Factory" is a placeholder zone with no offset of its own
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"}) | {"UTC"}
+
+
+def timezone_problem(zone: object) -> str | None:
+    """What is wrong with ``zone`` as a time-zone name, or None when it is a known IANA name.
+
+    Parameters
+    ----------
+    zone : object
+        The value given, e.g. ``"America/New_York"``.
+
+    Returns
+    -------
+    str or None
+        A phrase to follow the field's name and value, with the closest known name when
+        there is one (``"is not an IANA time-zone name; did you mean 'America/New_York'?"``).
+    """
+    if not isinstance(zone, str):
+        return "is not an IANA time-zone name such as 'UTC' or 'America/New_York'"
+    known = _known_zones()
+    if zone in known:
+        return None
+    lowered = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(zone.lower(), list(lowered), n=1, cutoff=0.6)
+    if close:
+        return f"is not an IANA time-zone name; did you mean {lowered[close[0]]!r}?"
+    return "is not an IANA time-zone name such as 'UTC' or 'America/New_York'"
+
+
+def check_timezone(zone: object) -> str:
+    """Return ``zone`` if it is a known IANA time-zone name, else raise ``DataError``."""
+    problem = timezone_problem(zone)
+    if problem is not None:
+        raise DataError(f"timezone={zone!r} {problem}")
+    return str(zone)
+
+
 def make_window(
     calibration_end: object,
     holdout_end: object,
     observation_end: object,
     time_unit: object,
+    timezone: object = DEFAULT_TIMEZONE,
 ) -> Window:
-    """Validate the summary's dates and unit (before any data is read)."""
+    """Validate the summary's dates, unit and time zone (before any data is read)."""
     unit = check_time_unit(time_unit)
+    zone = check_timezone(timezone)
     cal = parse_day(calibration_end, "calibration_end")
     hold = None if holdout_end is None else parse_day(holdout_end, "holdout_end")
     obs = None if observation_end is None else parse_day(observation_end, "observation_end")
@@ -102,7 +168,7 @@ def make_window(
         raise DataError(
             f"holdout_end {hold.date()} must be after calibration_end {cal.date()}"
         )
-    return Window(cal, hold, obs, unit)
+    return Window(cal, hold, obs, unit, zone)
 
 
 @dataclass(frozen=True)

@@ -195,21 +195,3 @@ def test_duckdb_config_is_applied():
         duckdb_config={"threads": 1, "memory_limit": "256MB"},
     )
     assert summary.n_customers == 2357
-
-
-@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
-def test_utc_offsets_are_ignored_the_day_is_as_written(engine, tmp_path):
-    # mixed offsets and naive dates in one column: pandas alone would refuse to parse them
-    log = pd.DataFrame({
-        "customer_id": ["a", "a", "a", "b"],
-        "date": ["1997-01-05T23:30-08:00", "1997-01-06T01:00+09:00", "1997-01-07 10:00Z",
-                 "1997-01-05"],
-        "amount": [1.0, 2.0, 3.0, 4.0],
-    })
-    path = tmp_path / "log.csv"
-    log.to_csv(path, index=False)
-    source = log if engine == "pandas" else path
-    frame = summarise(source, calibration_end="1997-01-07", time_unit="days",
-                      engine=engine).frame
-    assert frame.loc["a", "x"] == 2 and frame.loc["a", "t_x"] == 2.0
-    assert frame.loc["a", "first_purchase"] == pd.Timestamp("1997-01-05")

@@ -90,6 +90,78 @@ def test_invariants_and_engine_agreement(log, holdout):
     assert excluded["customers_first_purchase_after_calibration"] == int(late.sum())
 
 
+# zones with offsets of whole, half and quarter hours, with and without daylight saving time,
+# from UTC-10 to UTC+14
+ZONES = ("UTC", "America/New_York", "Pacific/Honolulu", "America/St_Johns", "Asia/Kolkata",
+         "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Kiritimati")
+
+
+def offset_text(stamp: pd.Timestamp, minutes: int, form: int) -> str:
+    """``stamp`` (UTC) as ISO text in the offset ``minutes``, written in one of four forms."""
+    wall = (stamp + pd.Timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S")
+    if minutes == 0 and form == 0:
+        return wall + "Z"
+    sign, hours, mins = "-" if minutes < 0 else "+", abs(minutes) // 60, abs(minutes) % 60
+    suffix = [f"{sign}{hours:02d}:{mins:02d}", f"{sign}{hours:02d}{mins:02d}",
+              f" {sign}{hours:02d}:{mins:02d}", f"{sign}{hours:02d}:{mins:02d}"][form]
+    if mins == 0 and form == 3:
+        suffix = f"{sign}{hours:02d}"
+    return wall + suffix
+
+
+@st.composite
+def zoned_logs(draw):
+    """A log of instants: zone-aware datetimes in one zone, or text in mixed offsets."""
+    n = draw(st.integers(min_value=1, max_value=30))
+    customers = draw(st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=n, max_size=n))
+    # one day short of the observation end at each side, so no zone moves a purchase out
+    days = draw(st.lists(st.integers(1, OBS_OFFSET - 1), min_size=n, max_size=n))
+    minutes = draw(st.lists(st.integers(0, 24 * 60 - 1), min_size=n, max_size=n))
+    instants = (START + pd.to_timedelta(days, unit="D") + pd.to_timedelta(minutes, unit="min"))
+    # an anchor at noon UTC on the first day, on or before the calibration end in any zone
+    instants = pd.DatetimeIndex([START + pd.Timedelta(hours=36), *instants]).tz_localize("UTC")
+    customers = ["a", *customers]
+    if draw(st.booleans()):
+        dates = pd.Series(instants.tz_convert(draw(st.sampled_from(ZONES))))
+    else:
+        offsets = draw(st.lists(st.integers(-12 * 4, 14 * 4).map(lambda q: 15 * q),
+                                min_size=n + 1, max_size=n + 1))
+        forms = draw(st.lists(st.integers(0, 3), min_size=n + 1, max_size=n + 1))
+        dates = pd.Series([offset_text(t.tz_localize(None), m, f)
+                           for t, m, f in zip(instants, offsets, forms, strict=True)])
+    log = pd.DataFrame({"customer_id": customers, "date": dates, "amount": 1.0})
+    return log, instants
+
+
+@SETTINGS
+@given(zoned=zoned_logs(), zone=st.sampled_from(ZONES), holdout=st.booleans())
+def test_instants_fall_on_their_day_in_the_zone_alike_in_pandas_and_duckdb(zoned, zone, holdout):
+    log, instants = zoned
+    kwargs = dict(
+        calibration_end=START + pd.Timedelta(days=CAL_OFFSET),
+        holdout_end=START + pd.Timedelta(days=HOLD_OFFSET) if holdout else None,
+        observation_end=START + pd.Timedelta(days=OBS_OFFSET),
+        timezone=zone,
+        time_unit="days",
+    )
+    by_pandas = summarise(log, engine="pandas", **kwargs)
+    by_duckdb = summarise(duckdb.connect().from_df(log), engine="duckdb", **kwargs)
+    pd.testing.assert_frame_equal(by_pandas.frame, by_duckdb.frame, check_exact=True)
+    assert by_pandas.exclusions == by_duckdb.exclusions
+
+    # by hand: each purchase's day in the zone, from the instants the log was written from
+    day = pd.Series(instants.tz_convert(zone).tz_localize(None).normalize(), index=log.index)
+    first = day.groupby(log["customer_id"]).min()
+    kept = first[first <= kwargs["calibration_end"]].index
+    in_cal = day[(day <= kwargs["calibration_end"]) & log["customer_id"].isin(kept)]
+    per_customer = in_cal.groupby(log["customer_id"])
+    frame = by_pandas.frame
+    np.testing.assert_array_equal(frame.index, kept)
+    np.testing.assert_array_equal(frame["x"], (per_customer.nunique() - 1).loc[kept])
+    np.testing.assert_array_equal(frame["t_x"], (per_customer.max() - first).loc[kept].dt.days)
+    np.testing.assert_array_equal(frame["first_purchase"], first.loc[kept])
+
+
 @SETTINGS
 @given(log=logs())
 def test_compress_round_trip(log):

@@ -9,6 +9,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -19,6 +21,7 @@ from bayesclv.data.validate import make_window
 from bayesclv.datasets import cdnow_path, load_cdnow
 from bayesclv.errors import DataError
 
+from . import test_timezones as tz
 from .conftest import (
     CAL_END,
     HOLDOUT_END,
@@ -26,6 +29,7 @@ from .conftest import (
     master_csv_with_a_negative_amount,
     with_cohort,
 )
+from .test_properties import CAL_OFFSET, OBS_OFFSET, START, ZONES, zoned_logs
 from .test_validate import GOOD, typed_frame, with_row, write_log
 
 # PySpark warns that its pandas conversions do not fully support pandas 3. The engine does
@@ -49,6 +53,9 @@ def spark():
         .appName("bayesclv-tests")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        # Spark turns naive pandas datetimes into instants in the session time zone; in UTC
+        # (the engine's default zone) they keep their days on any machine
+        .config("spark.sql.session.timeZone", "UTC")
         # Python workers (none in the engine; createDataFrame from rows needs them) must be
         # this interpreter, not whichever python3 is first on PATH
         .config("spark.pyspark.python", sys.executable)
@@ -117,18 +124,76 @@ def test_parquet_with_nanosecond_timestamps_says_how_to_write_it(spark, tmp_path
         summarise(path, calibration_end=CAL_END, engine="spark")
 
 
-@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Tokyo"])
-def test_days_do_not_depend_on_the_session_time_zone(spark, zone):
-    # Spark stores naive pandas datetimes as instants in the session time zone; the day
-    # of each purchase must come back as written, in any zone
-    log = load_cdnow("sample")
+@pytest.fixture
+def session_zone(spark, request):
+    """The Spark session in another time zone for one test."""
     before = spark.conf.get("spark.sql.session.timeZone")
-    spark.conf.set("spark.sql.session.timeZone", zone)
+    spark.conf.set("spark.sql.session.timeZone", request.param)
+    yield request.param
+    spark.conf.set("spark.sql.session.timeZone", before)
+
+
+@pytest.mark.parametrize(
+    ("session_zone", "zone"), [("America/Los_Angeles", "UTC"), ("Asia/Tokyo", tz.NEW_YORK)],
+    indirect=["session_zone"],
+)
+def test_instants_fall_on_their_days_in_the_zone_whatever_the_session_zone(
+    spark, session_zone, tmp_path, zone
+):
+    # zone-aware Parquet, mixed offsets in a CSV, zone-aware pandas made a Spark DataFrame:
+    # the days of the pandas and DuckDB engines, never those of the session's zone
+    sources = tz.write_sources(tmp_path)
+    kwargs = {**tz.WINDOW, **({} if zone == "UTC" else {"timezone": zone})}
+    by_pandas = summarise(tz.aware_log(), **kwargs)
+    tz.assert_expected(by_pandas, zone)
+    for source in (sources["parquet"], sources["csv"]):
+        assert_same_summary(summarise(source, engine="spark", **kwargs), by_pandas)
+    for frame in (tz.aware_log(), tz.text_log()):
+        assert_same_summary(summarise(spark.createDataFrame(frame), **kwargs), by_pandas)
+
+
+@pytest.mark.parametrize("session_zone", ["Asia/Tokyo"], indirect=True)
+def test_naive_pandas_datetimes_keep_their_days_as_timestamp_ntz(spark, session_zone):
+    # createDataFrame makes naive datetimes instants in the session zone (Tokyo midnights
+    # are the previous day in UTC), unless Spark is told to make them TIMESTAMP_NTZ
+    log = load_cdnow("sample")
+    by_pandas = summarise(log, calibration_end=CAL_END, engine="pandas")
+    instants = spark.createDataFrame(log)
+    assert_same_summary(summarise(instants, calibration_end=CAL_END, timezone=session_zone),
+                        by_pandas)
+    shifted = summarise(instants, calibration_end=CAL_END).frame["first_purchase"]
+    assert (shifted == by_pandas.frame["first_purchase"] - pd.Timedelta(days=1)).all()
+    spark.conf.set("spark.sql.timestampType", "TIMESTAMP_NTZ")
     try:
-        by_spark = summarise(spark.createDataFrame(log), calibration_end=CAL_END)
+        naive = spark.createDataFrame(log)
     finally:
-        spark.conf.set("spark.sql.session.timeZone", before)
-    assert_same_summary(by_spark, summarise(log, calibration_end=CAL_END, engine="pandas"))
+        spark.conf.unset("spark.sql.timestampType")
+    assert str(naive.schema["date"].dataType) == "TimestampNTZType()"
+    assert_same_summary(summarise(naive, calibration_end=CAL_END), by_pandas)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(zoned=zoned_logs(), zone=st.sampled_from(ZONES))
+def test_random_instants_fall_on_the_days_pandas_gives(spark, zoned, zone):
+    # zone-aware datetimes in one zone, or text in mixed offsets (see test_properties)
+    log, _ = zoned
+    kwargs = dict(calibration_end=START + pd.Timedelta(days=CAL_OFFSET),
+                  observation_end=START + pd.Timedelta(days=OBS_OFFSET), timezone=zone)
+    assert_same_summary(summarise(spark.createDataFrame(log), **kwargs),
+                        summarise(log, engine="pandas", **kwargs))
+
+
+def test_an_instant_out_of_range_is_shown_in_the_zone_alike_in_every_engine(spark, tmp_path):
+    log = tz.aware_log()
+    log.loc[3, "date"] = pd.Timestamp("2300-06-01 12:00", tz=tz.NEW_YORK)
+    path = tmp_path / "late.parquet"
+    log.to_parquet(path)
+    expected = duckdb_error(path, **tz.WINDOW)
+    assert expected.startswith("column 'date', row 4 (customer 'b'): value 2300-06-01 16:00:00 "
+                               "is outside the supported dates")
+    assert spark_error(path, **tz.WINDOW) == expected
+    assert spark_error(spark.createDataFrame(log), **tz.WINDOW) == expected
 
 
 @pytest.mark.parametrize("date_type", ["date", "timestamp_ntz", "string"])
@@ -241,6 +306,12 @@ BAD_CSV_LOGS = {
         {"columns": ColumnMap(segment="channel")},
     ),
     "misspelt column": (GOOD, None, {"columns": ColumnMap(amount="amout")}),
+    "zone name after the time": (
+        with_row(2, ("0003", "1997-01-05T10:00:00 America/New_York", "1.00")), None, {}
+    ),
+    "offset after a bare date": (with_row(2, ("0003", "1997-01-05-05:00", "1.00")), None, {}),
+    "offset of 25 hours": (with_row(2, ("0003", "1997-01-05T10:00+25:00", "1.00")), None, {}),
+    "hour 24": (with_row(2, ("0003", "1997-01-05T24:00:00", "1.00")), None, {}),
 }
 
 
