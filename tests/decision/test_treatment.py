@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from bayesclv.actions import Action, Effect
+from bayesclv.data import ColumnMap
 from bayesclv.decision.treatment import learn_effect_from_log, treated_histories
 from bayesclv.errors import DataError
 from bayesclv.simulate import HierarchicalTruth, simulate_experiment
@@ -100,3 +101,38 @@ def test_effects_learned_from_the_log_cover_the_truth_jointly():
     effects = {e.process: e for e in learned.action.effects}
     assert effects["dropout_rate"].joint == effects["purchase_rate"].joint is not None
     assert effects["dropout_rate"].high - effects["dropout_rate"].low < 0.6 * (0.1 + 0.5)
+
+
+def test_segments_get_their_own_jointly_drawn_effects(monkeypatch):
+    import pymc as pm
+    import xarray as xr
+
+    import bayesclv.decision.treatment as treatment
+
+    def prior_draws(model, sampler, progress):
+        """Prior draws in the shape of a posterior: the wiring, without a sampler."""
+        with model:
+            prior = pm.sample_prior_predictive(draws=50, random_seed=1)["prior"].to_dataset()
+        prior = prior.expand_dims(chain=[0]) if "chain" not in prior.dims else prior
+        shape = {"chain": prior.sizes["chain"], "draw": prior.sizes["draw"]}
+        stats = xr.Dataset({"diverging": xr.DataArray(np.zeros(tuple(shape.values()), bool),
+                                                      dims=tuple(shape)),
+                            "energy": xr.DataArray(np.arange(50.0)[None, :], dims=tuple(shape))})
+        return xr.DataTree.from_dict({"posterior": prior, "sample_stats": stats})
+
+    monkeypatch.setattr(treatment, "sample_nuts", prior_draws)
+    log = hand_log().assign(segment=lambda f: np.where(f["customer_id"] < "c", "x", "y"))
+    action = Action("offer", cost=1.0, effects=(Effect("dropout_rate", -0.5, 0.1),))
+    learned = learn_effect_from_log(action, log, hand_assignment(), end=END,
+                                    columns=ColumnMap(segment="segment"))
+    assert set(learned.segment_effects) == {"x", "y"}
+    assert set(learned.effects) == {"purchase_rate", "dropout_rate", "spend"}
+    joint = learned.effects["dropout_rate"].joint
+    overrides = learned.action.segment_effects
+    assert {e.process: e.joint for e in overrides["y"]} == {
+        "purchase_rate": joint, "dropout_rate": joint, "spend": None}
+    np.testing.assert_array_equal(
+        overrides["x"][1].samples,
+        np.expm1(learned.posterior["posterior"]["log_f_dropout"].values[..., 0].ravel()))
+    table = learned.summary()
+    assert list(table["segment"].unique()) == ["all", "x", "y"] and len(table) == 9
