@@ -37,16 +37,11 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
     source = resolve_source(spec)
     if isinstance(source, str):
         source = load_cdnow(BUNDLED[source]) if source in BUNDLED else source
-    columns = ColumnMap(
-        customer=data.customer,
-        date=data.date,
-        amount=data.amount,
-        segment=data.segment_column if data.segmentation == "column" else None,
-    )
+    columns = spec_columns(spec)
     segments = None
     if data.segmentation in ("cohort", "value_tier", "cohort_x_value_tier"):
         log = source if isinstance(source, pd.DataFrame) else read_pandas(
-            identify(Path(source)), columns.required())
+            identify(Path(source)), columns)
         segments = _derived_segments(log, columns, data.segmentation, data.cohort_freq,
                                      data.timezone)
     return summarise(
@@ -57,6 +52,33 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
         time_unit=data.time_unit,
         timezone=data.timezone,
         segments=segments,
+    )
+
+
+def spec_columns(spec: ModelSpec) -> ColumnMap:
+    """The log's columns as the spec names them, with messages that name its fields.
+
+    Parameters
+    ----------
+    spec
+        A validated model spec.
+
+    Returns
+    -------
+    ColumnMap
+        Customer, date, amount (None with ``data.amount = false``) and, with
+        ``segmentation = "column"``, the segment column; a missing column's error says
+        which field to change (``Set data.amount in the spec …``).
+    """
+    data = spec.data
+    segment = data.segment_column if data.segmentation == "column" else None
+    return ColumnMap(
+        customer=data.customer,
+        date=data.date,
+        amount=data.amount,
+        segment=segment,
+        fields={"customer": "data.customer", "date": "data.date", "amount": "data.amount",
+                "segment": "data.segment_column"},
     )
 
 

@@ -48,8 +48,12 @@ class DataSpec:
     source
         A CSV/Parquet path (relative paths resolve against the spec file's folder) or a
         bundled data set ``"bayesclv:cdnow_master"`` / ``"bayesclv:cdnow_sample"``.
-    customer, date, amount
+    customer, date
         Column names in the log.
+    amount
+        Column of the purchase amounts, or None for a log without amounts (``amount =
+        false`` in TOML): the summary then counts purchases only, which needs
+        ``model.spend = false`` and a segmentation that does not use amounts.
     segment_column
         Column holding the segment label (``segmentation = "column"``).
     segmentation
@@ -71,7 +75,7 @@ class DataSpec:
     calibration_end: pd.Timestamp
     customer: str = "customer_id"
     date: str = "date"
-    amount: str = "amount"
+    amount: str | None = "amount"
     segment_column: str | None = None
     segmentation: str = "none"
     cohort_freq: str = "Q"
@@ -80,10 +84,17 @@ class DataSpec:
     timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
-        for name in ("source", "customer", "date", "amount"):
+        for name in ("source", "customer", "date"):
             _require(isinstance(getattr(self, name), str) and getattr(self, name) != "",
                      f"data.{name} must be a non-empty string, got {getattr(self, name)!r}")
+        _require(self.amount is None or (isinstance(self.amount, str) and self.amount != ""),
+                 "data.amount must be a column name, or false for a log without amounts, "
+                 f"got {self.amount!r}")
         _require_choice("data.segmentation", self.segmentation, SEGMENTATIONS)
+        _require(self.amount is not None or "value_tier" not in self.segmentation,
+                 f"data.segmentation = {self.segmentation!r} makes tiers of the first "
+                 "purchase's amount, but data.amount = false (the log has no amounts); "
+                 "segment by 'cohort', 'column' or 'none'")
         _require_choice("data.time_unit", self.time_unit, TIME_UNITS)
         zone_problem = timezone_problem(self.timezone)
         _require(zone_problem is None,
@@ -255,6 +266,10 @@ class ModelSpec:
                  "'_', '-', '.'; starting with a letter or digit): it names the output files")
         _require_choice("model.family", self.family, FAMILIES)
         _require(isinstance(self.spend, bool), f"model.spend must be a bool, got {self.spend!r}")
+        _require(not (self.spend and self.data.amount is None),
+                 "model.spend = true (the default) fits the spend model to the amounts, but "
+                 "data.amount = false (the log has no amounts); set model.spend = false to "
+                 "fit purchases only")
         object.__setattr__(self, "spend_sampler", dict(self.spend_sampler))
         _spend_sampler_spec(self.sampler, self.spend_sampler)
 
@@ -306,9 +321,12 @@ class ModelSpec:
             out["tau_sigma"] = p.tau_sigma
             return out
 
+        data = section(self.data)
+        if self.data.amount is None:
+            data["amount"] = False  # TOML has no null: false says "no amount column"
         return {
             "model": {"name": self.name, "family": self.family, "spend": self.spend},
-            "data": section(self.data),
+            "data": data,
             "priors": priors(self.priors),
             "spend_priors": priors(self.spend_priors),
             "sampler": section(self.sampler),
@@ -413,7 +431,7 @@ def _data_spec(table: Mapping[str, Any]) -> DataSpec:
         source=typed(table, "source", str, p, required=True),
         customer=typed(table, "customer", str, p, default="customer_id"),
         date=typed(table, "date", str, p, default="date"),
-        amount=typed(table, "amount", str, p, default="amount"),
+        amount=_amount_column(table, p),
         segment_column=segment_column,
         segmentation=segmentation,
         cohort_freq=typed(table, "cohort_freq", str, p, default="Q"),
@@ -422,6 +440,17 @@ def _data_spec(table: Mapping[str, Any]) -> DataSpec:
         time_unit=choice(table, "time_unit", TIME_UNITS, p, default="weeks"),
         timezone=typed(table, "timezone", str, p, default=DEFAULT_TIMEZONE),
     )
+
+
+def _amount_column(table: Mapping[str, Any], prefix: str) -> str | None:
+    """``data.amount``: a column name (default ``"amount"``), or false for no amounts."""
+    value = table.get("amount", "amount")
+    if value is False:
+        return None
+    if not isinstance(value, str):
+        raise SpecError(f"field '{prefix}amount' must be a column name, or false for a log "
+                        f"without amounts, got {value!r}")
+    return value
 
 
 def _prior_spec(table: Mapping[str, Any], prefix: str) -> PriorSpec:

@@ -237,3 +237,38 @@ def test_learn_errors_are_one_clear_line(tmp_path, change, message):
                                  "--assignment", str(assignment)])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
+
+
+def test_a_log_without_amounts_is_summarised_and_fitted_for_purchases(tmp_path):
+    from bayesclv.datasets import load_cdnow
+    from bayesclv.models import Fit
+
+    load_cdnow("sample").drop(columns=["amount"]).to_csv(tmp_path / "visits.csv", index=False)
+    spec = tmp_path / "visits.toml"
+    spec.write_text(
+        '[model]\nname = "visits"\nspend = false\n'
+        '[data]\nsource = "visits.csv"\namount = false\ncalibration_end = 1997-09-30\n'
+        'holdout_end = 1998-06-30\n[sampler]\nmethod = "map"\n'
+    )
+    summary = tmp_path / "summary.csv"
+    result = runner.invoke(app, ["summarise", str(spec), "--out", str(summary)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(summary)
+    assert len(frame) == 2357 and int(frame["x"].sum()) == 2457
+    assert frame["mean_spend"].isna().all() and (frame["n_spend"] == 0).all()
+    fit_path = tmp_path / "fit.nc"
+    result = runner.invoke(app, ["fit", str(spec), "--out", str(fit_path)])
+    assert result.exit_code == 0, result.output
+    assert "fitting pareto_nbd (map" in result.output and "gamma" not in result.output
+    assert Fit.load(fit_path).spend is None
+    # money needs amounts (or a value per purchase): a named line, not a traceback
+    result = runner.invoke(app, ["report", str(spec), "--fit", str(fit_path),
+                                 "--out", str(tmp_path / "pack")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "this fit has no spend model" in " ".join(result.output.split())
+    # spend = true (the default) on a log without amounts is refused before any work
+    spec.write_text(spec.read_text().replace("spend = false\n", ""))
+    result = runner.invoke(app, ["fit", str(spec)])
+    assert result.exit_code == 2 and "fitting" not in result.output
+    assert ("model.spend = true (the default) fits the spend model to the amounts, but "
+            "data.amount = false") in " ".join(result.output.split())

@@ -63,3 +63,39 @@ def test_the_spec_s_time_zone_decides_the_days_and_the_cohorts(tmp_path):
     assert (in_utc.loc["a", "t_x"], in_new_york.loc["a", "t_x"]) == (9.0, 10.0)
     assert in_utc["segment"].tolist() == ["2020-02", "2020-01"]
     assert in_new_york["segment"].tolist() == ["2020-01", "2020-01"]
+
+
+@pytest.mark.parametrize("segmentation", ["none", "cohort"])
+def test_a_missing_column_names_the_spec_field_to_change(tmp_path, segmentation):
+    # through DuckDB (a file), pandas (the bundled frame) and the derived-segment reader
+    path = tmp_path / "log.csv"
+    load_cdnow("sample").to_csv(path, index=False)
+    for source, where in ((str(path), str(path)), ("bayesclv:cdnow_sample",
+                                                   "the transaction log")):
+        spec = with_source(source)
+        spec = replace(spec, data=replace(spec.data, amount="amout", segmentation=segmentation))
+        with pytest.raises(DataError) as info:
+            summarise_spec(spec)
+        assert str(info.value) == (
+            f"column 'amout' (data.amount) not found in {where}; did you mean 'amount'? "
+            "Available columns: 'customer_id', 'date', 'n_items', 'amount'. Set data.amount "
+            "in the spec to the log's column, or data.amount = false if the log has no "
+            "amounts.")
+    spec = replace(spec, data=replace(spec.data, amount="amount", date="day"))
+    with pytest.raises(DataError, match=r"column 'day' \(data.date\) not found .* Set "
+                                        r"data.date in the spec to the log's column\.$"):
+        summarise_spec(spec)
+
+
+def test_a_spec_without_amounts_summarises_purchases_by_cohort(tmp_path):
+    path = tmp_path / "visits.csv"
+    load_cdnow("sample").drop(columns=["amount"]).to_csv(path, index=False)
+    spec = with_source(path)
+    spec = replace(spec, spend=False, data=replace(spec.data, amount=None,
+                                                   segmentation="cohort"))
+    summary = summarise_spec(spec)
+    bundled = summarise_spec(load_spec(SPEC)).frame
+    assert summary.segments == ("1997-01", "1997-02", "1997-03")  # the spec's cohort_freq "M"
+    pd.testing.assert_frame_equal(summary.frame[["x", "t_x", "T", "x_holdout"]],
+                                  bundled[["x", "t_x", "T", "x_holdout"]])
+    assert (summary.frame["n_spend"] == 0).all() and summary.frame["mean_spend"].isna().all()

@@ -180,3 +180,25 @@ def test_the_time_zone_of_the_log_is_a_named_iana_zone():
         ModelSpec.from_dict(minimal(data={"timezone": 5}))
     with pytest.raises(SpecError, match="field 'data.timezone' = 'localtime' is not an IANA"):
         DataSpec(source="x.csv", calibration_end="1997-09-30", timezone="localtime")
+
+
+def test_a_log_without_amounts_is_data_amount_false_with_spend_false():
+    spec = ModelSpec.from_dict(minimal(model={"spend": False}, data={"amount": False}))
+    assert spec.data.amount is None
+    assert spec.to_dict()["data"]["amount"] is False
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+    with pytest.raises(SpecError) as caught:
+        ModelSpec.from_dict(minimal(data={"amount": False}))
+    assert str(caught.value) == (
+        "model.spend = true (the default) fits the spend model to the amounts, but "
+        "data.amount = false (the log has no amounts); set model.spend = false to fit "
+        "purchases only")
+    with pytest.raises(SpecError) as caught:
+        ModelSpec.from_dict(minimal(model={"spend": False},
+                                    data={"amount": False, "segmentation": "value_tier"}))
+    assert str(caught.value).startswith(
+        "data.segmentation = 'value_tier' makes tiers of the first purchase's amount, but "
+        "data.amount = false")
+    with pytest.raises(SpecError, match="field 'data.amount' must be a column name, or false "
+                                        "for a log without amounts, got True"):
+        ModelSpec.from_dict(minimal(data={"amount": True}))

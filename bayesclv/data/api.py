@@ -128,7 +128,7 @@ def summarise(
     if (engine, log.kind) in UNREADABLE:
         raise DataError(UNREADABLE[engine, log.kind])
     if engine == "pandas":
-        frame = read_pandas(log, columns.required())
+        frame = read_pandas(log, columns)
         raw, exclusions = summarise_frame(frame, columns, window)
     elif engine == "duckdb":
         raw, exclusions = summarise_duckdb(log, columns, window, duckdb_config)

@@ -10,6 +10,11 @@ Repeat spend is derived as (calibration occasions with a positive amount) minus 
 occasion when its amount is positive. This lets an engine aggregate occasions per customer
 in one pass, without first joining each customer's first day back onto the occasions; the
 price is floating-point rounding at the level of the customer's total spend (~1e-16 of it).
+
+A log without amounts (``ColumnMap(amount=None)``) gives no spend columns in the raw
+table; the summary then says spend is unknown the way ``CustomerSummary.from_frame`` does
+for a table without it: ``n_spend`` 0, ``mean_spend``, ``first_amount`` and
+``spend_holdout`` NaN.
 """
 
 from __future__ import annotations
@@ -26,10 +31,10 @@ from bayesclv.data.summary import CustomerSummary
 from bayesclv.data.validate import Window, segment_conflict_error
 from bayesclv.errors import DataError
 
-RAW_COLUMNS = (
-    "customer_id", "first_day", "last_day", "n_occ", "n_positive", "positive_sum", "first_amount",
-)
-RAW_HOLDOUT_COLUMNS = ("x_holdout", "spend_holdout")
+RAW_COLUMNS = ("customer_id", "first_day", "last_day", "n_occ")
+RAW_SPEND_COLUMNS = ("n_positive", "positive_sum", "first_amount")
+RAW_HOLDOUT_COLUMNS = ("x_holdout",)
+RAW_HOLDOUT_SPEND_COLUMNS = ("spend_holdout",)
 DEFAULT_SEGMENT = "all"
 
 SegmentsArg = pd.Series | Mapping[str, object] | None
@@ -49,9 +54,11 @@ def assemble(
     ----------
     raw : pd.DataFrame
         Columns ``RAW_COLUMNS``: days (int64 since the epoch) of the first and last
-        calibration occasion, the number of calibration occasions, of those with a positive
-        amount and their total, the first occasion's amount; the holdout columns when the
-        window has a holdout, and ``segment`` when the log had a segment column.
+        calibration occasion and the number of calibration occasions; with amounts,
+        ``RAW_SPEND_COLUMNS``: the number of calibration occasions with a positive amount,
+        their total and the first occasion's amount; the holdout columns when the window
+        has a holdout (``spend_holdout`` with amounts), and ``segment`` when the log had a
+        segment column.
     window : Window
         Dates and time unit.
     exclusions : dict
@@ -74,12 +81,17 @@ def assemble(
     first_day = column("first_day", np.int64)
     unit = window.unit_days
     cal_day = (window.calibration_end - pd.Timestamp(0)).days
-    first_amount = column("first_amount", np.float64)
-    first_positive = first_amount > 0
-    n_spend = column("n_positive", np.int64) - first_positive
-    spend_sum = column("positive_sum", np.float64) - np.where(first_positive, first_amount, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_spend = np.where(n_spend > 0, spend_sum / n_spend, np.nan)
+    unknown = np.full(len(ids), np.nan)
+    if "first_amount" in raw.columns:
+        first_amount = column("first_amount", np.float64)
+        first_positive = first_amount > 0
+        n_spend = column("n_positive", np.int64) - first_positive
+        spend_sum = column("positive_sum", np.float64) - np.where(first_positive, first_amount,
+                                                                  0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_spend = np.where(n_spend > 0, spend_sum / n_spend, np.nan)
+    else:
+        first_amount, n_spend, mean_spend = unknown, np.zeros(len(ids), np.int64), unknown
     columns: dict[str, object] = {
         "segment": labels,
         "x": column("n_occ", np.int64) - 1,
@@ -92,7 +104,8 @@ def assemble(
     }
     if window.holdout_end is not None:
         columns["x_holdout"] = column("x_holdout", np.int64)
-        columns["spend_holdout"] = column("spend_holdout", np.float64)
+        columns["spend_holdout"] = (column("spend_holdout", np.float64)
+                                    if "spend_holdout" in raw.columns else unknown)
     frame = pd.DataFrame(columns, index=ids)
     return CustomerSummary(
         frame=frame,
@@ -170,8 +183,9 @@ def raw_from_arrow(
     Parameters
     ----------
     table
-        One row per customer: ``RAW_COLUMNS``, ``n_rows_window``, the holdout columns when
-        the window has a holdout, ``seg_min``/``seg_max`` with a segment column.
+        One row per customer: ``RAW_COLUMNS``, ``n_rows_window``, with an amount column
+        ``RAW_SPEND_COLUMNS``, the holdout columns when the window has a holdout,
+        ``seg_min``/``seg_max`` with a segment column.
     columns, window
         The log's columns and the dates.
     after_end
@@ -201,8 +215,12 @@ def raw_from_arrow(
         ).as_py() or 0,
     }
     keep = list(RAW_COLUMNS)
+    if columns.amount is not None:
+        keep += list(RAW_SPEND_COLUMNS)
     if window.holdout_end is not None:
         keep += list(RAW_HOLDOUT_COLUMNS)
+        if columns.amount is not None:
+            keep += list(RAW_HOLDOUT_SPEND_COLUMNS)
     if columns.segment is not None:
         table = table.rename_columns({"seg_min": "segment"})
         keep.append("segment")

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from bayesclv.data.assemble import raw_from_arrow
-from bayesclv.data.columns import ColumnMap, check_columns
+from bayesclv.data.columns import ColumnMap
 from bayesclv.data.sources import Log
 from bayesclv.data.validate import (
     DATE_TEXT,
@@ -160,7 +160,7 @@ def _summarise(
     runner: Runner, log: Log, columns: ColumnMap, window: Window
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     rel = runner.relation
-    check_columns(rel.columns, columns.required(), log.description)
+    columns.check(rel.columns, log.description)
     types = {name: str(kind).upper() for name, kind in zip(rel.columns, rel.types, strict=True)}
     typed = _typed_sql(columns, types, window)
     what = log.description
@@ -188,10 +188,9 @@ class Typed:
 
 
 def _typed_sql(columns: ColumnMap, types: dict[str, str], window: Window) -> Typed:
-    """The ``typed`` CTE (c, d, a[, s], raw columns) and one SQL condition per row fault."""
-    cust, date, amount = quote(columns.customer), quote(columns.date), quote(columns.amount)
+    """The ``typed`` CTE (c, d[, a][, s], raw columns) and one SQL condition per row fault."""
+    cust, date = quote(columns.customer), quote(columns.date)
     date_type = types[columns.date]
-    amount_type = types[columns.amount]
     shown_date = date  # the date as error messages show it
     if date_type == INSTANT_TYPE:
         # an instant: the time it shows in the reference zone, as pandas and Spark take it
@@ -208,47 +207,58 @@ def _typed_sql(columns: ColumnMap, types: dict[str, str], window: Window) -> Typ
         raise DataError(
             f"column {columns.date!r} has type {date_type}; expected dates or ISO 8601 date strings"
         )
-    if amount_type.startswith(NUMERIC_TYPES):
-        value = f"CAST({amount} AS DOUBLE)"
-        amount_missing = f"({amount} IS NULL OR isnan({value}))"
-        amount_bad = "false"
-    elif amount_type == "VARCHAR":
-        text = f"trim({amount})"
-        shaped = f"CASE WHEN regexp_matches({text}, '{NUMBER_TEXT}') THEN {text} END"
-        value = f"TRY_CAST({shaped} AS DOUBLE)"
-        amount_missing = f"({amount} IS NULL OR trim({amount}) = '')"
-        amount_bad = "(a IS NULL OR isnan(a))"
-    else:
-        raise DataError(f"column {columns.amount!r} has type {amount_type}; expected numbers")
     parts = [
         f"CAST({cust} AS VARCHAR) AS c",
         f"{day} AS d",
-        f"{value} AS a",
         f"{date_missing} AS date_missing",
-        f"{amount_missing} AS amount_missing",
+        f"{cust} AS raw_customer",
+        f"{shown_date} AS raw_date",
     ]
     faults = {
         "missing_customer": "(c IS NULL OR c = '')",
         "missing_date": "date_missing",
         "bad_date": "(NOT date_missing AND d IS NULL)",
         "date_out_of_range": f"(d < DATE '{FIRST_DAY}' OR d > DATE '{LAST_DAY}')",
-        "missing_amount": "amount_missing",
-        "bad_amount": f"(NOT amount_missing AND {amount_bad})",
-        "infinite_amount": "(NOT amount_missing AND isinf(a))",
-        "negative_amount": "(NOT amount_missing AND a < 0)",
+        "missing_amount": "false",
+        "bad_amount": "false",
+        "infinite_amount": "false",
+        "negative_amount": "false",
         "missing_segment": "false",
         "after_observation": "false",
     }
+    if columns.amount is not None:
+        parts += _amount_sql(columns.amount, types[columns.amount], faults)
     if window.observation_end is not None:
         faults["after_observation"] = f"(d > {literal(window.observation_end)})"
     if columns.segment is not None:
         seg = quote(columns.segment)
-        parts.append(f"CAST({seg} AS VARCHAR) AS s")
+        parts += [f"CAST({seg} AS VARCHAR) AS s", f"{seg} AS raw_segment"]
         faults["missing_segment"] = "(s IS NULL OR s = '')"
-    parts.append(f"{cust} AS raw_customer, {shown_date} AS raw_date, {amount} AS raw_amount")
-    if columns.segment is not None:
-        parts.append(f"{quote(columns.segment)} AS raw_segment")
     return Typed(select=", ".join(parts), faults=faults)
+
+
+def _amount_sql(column: str, kind: str, faults: dict[str, str]) -> list[str]:
+    """SQL for the amount ``a``, its flag and raw value; sets the amount faults' conditions."""
+    amount = quote(column)
+    if kind.startswith(NUMERIC_TYPES):
+        value = f"CAST({amount} AS DOUBLE)"
+        amount_missing = f"({amount} IS NULL OR isnan({value}))"
+        amount_bad = "false"
+    elif kind == "VARCHAR":
+        text = f"trim({amount})"
+        shaped = f"CASE WHEN regexp_matches({text}, '{NUMBER_TEXT}') THEN {text} END"
+        value = f"TRY_CAST({shaped} AS DOUBLE)"
+        amount_missing = f"({amount} IS NULL OR trim({amount}) = '')"
+        amount_bad = "(a IS NULL OR isnan(a))"
+    else:
+        raise DataError(f"column {column!r} has type {kind}; expected numbers")
+    faults.update({
+        "missing_amount": "amount_missing",
+        "bad_amount": f"(NOT amount_missing AND {amount_bad})",
+        "infinite_amount": "(NOT amount_missing AND isinf(a))",
+        "negative_amount": "(NOT amount_missing AND a < 0)",
+    })
+    return [f"{value} AS a", f"{amount_missing} AS amount_missing", f"{amount} AS raw_amount"]
 
 
 def _checks_sql(typed: Typed, window: Window) -> str:
@@ -297,24 +307,28 @@ def _summary_sql(typed: Typed, columns: ColumnMap, window: Window) -> str:
     # two occasion rows, and the min/max per customer below flags the conflict either way
     seg_key = ", s" if segment else ""
     seg_cust = ", min(s) AS seg_min, max(s) AS seg_max" if segment else ""
+    amounts = columns.amount is not None
+    occ_amount = "sum(a) AS a, " if amounts else ""
+    spend = (
+        f"count(*) FILTER (WHERE d <= {cal} AND a > 0) AS n_positive, "
+        f"coalesce(sum(a) FILTER (WHERE d <= {cal} AND a > 0), 0.0) AS positive_sum, "
+        "arg_min(a, d) AS first_amount, "
+    ) if amounts else ""
     holdout = ""
     if window.holdout_end is not None:
         in_holdout = f"d > {cal} AND d <= {last}"
-        holdout = (
-            f", count(*) FILTER (WHERE {in_holdout}) AS x_holdout"
-            f", coalesce(sum(a) FILTER (WHERE {in_holdout}), 0.0) AS spend_holdout"
-        )
+        holdout = f", count(*) FILTER (WHERE {in_holdout}) AS x_holdout"
+        if amounts:
+            holdout += f", coalesce(sum(a) FILTER (WHERE {in_holdout}), 0.0) AS spend_holdout"
     return (
         f"WITH typed AS (SELECT {typed.select} FROM src), "
-        f"occ AS (SELECT c, d{seg_key}, sum(a) AS a, count(*) AS n FROM typed "
+        f"occ AS (SELECT c, d{seg_key}, {occ_amount}count(*) AS n FROM typed "
         f"GROUP BY c, d{seg_key}) "
         "SELECT c AS customer_id, "
         f"min(d) - {epoch} AS first_day, "
         f"max(d) FILTER (WHERE d <= {cal}) - {epoch} AS last_day, "
         f"count(*) FILTER (WHERE d <= {cal}) AS n_occ, "
-        f"count(*) FILTER (WHERE d <= {cal} AND a > 0) AS n_positive, "
-        f"coalesce(sum(a) FILTER (WHERE d <= {cal} AND a > 0), 0.0) AS positive_sum, "
-        "arg_min(a, d) AS first_amount, "
+        f"{spend}"
         f"coalesce(sum(n) FILTER (WHERE d <= {last}), 0) AS n_rows_window"
         f"{holdout}{seg_cust} FROM occ GROUP BY c ORDER BY c"
     )

@@ -61,7 +61,7 @@ def summarise_frame(
     if len(log) == 0:
         raise empty_log_error()
     typed = typed_columns(log, columns, window.observation_end, window.timezone)
-    days, amount = typed["day"], typed["amount"]
+    days = typed["day"]
     lo, hi = int(days.min()), int(days.max())
     check_coverage(window, pd.Timestamp(EPOCH + lo), pd.Timestamp(EPOCH + hi))
     codes, ids = pd.factorize(typed["customer"])
@@ -69,7 +69,7 @@ def summarise_frame(
 
     # one stable sort by (customer, day) serves occasions, first days and the segment check
     order = np.argsort(codes * (hi - lo + 1) + (days - lo), kind="stable")
-    code_s, day_s, amount_s = codes[order], days[order], amount[order]
+    code_s, day_s = codes[order], days[order]
     customer_start = np.r_[True, code_s[1:] != code_s[:-1]]
     if columns.segment is not None:
         seg_codes, seg_labels = pd.factorize(typed["segment"])
@@ -94,7 +94,6 @@ def summarise_frame(
     occ_start = np.flatnonzero(
         np.r_[True, (code_k[1:] != code_k[:-1]) | (day_k[1:] != day_k[:-1])]
     )
-    occ_amount = np.add.reduceat(amount_s[keep], occ_start)
     occ_code, occ_day = code_k[occ_start], day_k[occ_start]
 
     new_customer = np.r_[True, occ_code[1:] != occ_code[:-1]]
@@ -104,31 +103,34 @@ def summarise_frame(
 
     in_cal = occ_day <= cal
     n_occ = np.bincount(owner, weights=in_cal, minlength=n_customers).astype(np.int64)
-    positive = in_cal & (occ_amount > 0)
     raw = pd.DataFrame(
         {
             "customer_id": ids.take(occ_code[starts]),
             "first_day": occ_day[starts],
             "last_day": occ_day[starts + n_occ - 1],
             "n_occ": n_occ,
-            "n_positive": np.bincount(owner, weights=positive, minlength=n_customers).astype(
-                np.int64
-            ),
-            "positive_sum": np.bincount(
-                owner, weights=np.where(positive, occ_amount, 0.0), minlength=n_customers
-            ),
-            "first_amount": occ_amount[starts],
         },
         columns=list(RAW_COLUMNS),
     )
+    hold = ~in_cal
     if window.holdout_end is not None:
-        hold = ~in_cal
         raw["x_holdout"] = np.bincount(owner, weights=hold, minlength=n_customers).astype(
             np.int64
         )
-        raw["spend_holdout"] = np.bincount(
-            owner, weights=np.where(hold, occ_amount, 0.0), minlength=n_customers
+    if columns.amount is not None:
+        occ_amount = np.add.reduceat(typed["amount"][order][keep], occ_start)
+        positive = in_cal & (occ_amount > 0)
+        raw["n_positive"] = np.bincount(owner, weights=positive, minlength=n_customers).astype(
+            np.int64
         )
+        raw["positive_sum"] = np.bincount(
+            owner, weights=np.where(positive, occ_amount, 0.0), minlength=n_customers
+        )
+        raw["first_amount"] = occ_amount[starts]
+        if window.holdout_end is not None:
+            raw["spend_holdout"] = np.bincount(
+                owner, weights=np.where(hold, occ_amount, 0.0), minlength=n_customers
+            )
     if columns.segment is not None:
         raw["segment"] = seg_labels.take(seg_s[keep][occ_start][starts])
     return raw, exclusions
@@ -163,11 +165,11 @@ def typed_columns(
     -------
     dict
         ``customer`` (``pd.Index`` of str ids), ``day`` (int64 days since 1970-01-01),
-        ``amount`` (float64) and, with a segment column, ``segment`` (``pd.Index`` of str).
+        with an amount column ``amount`` (float64) and with a segment column ``segment``
+        (``pd.Index`` of str).
     """
     raw_customer = log[columns.customer]
     raw_date = log[columns.date]
-    raw_amount = log[columns.amount]
     faults: dict[str, np.ndarray] = {}
 
     faults["missing_customer"] = _blank(raw_customer, strip=False)
@@ -191,23 +193,8 @@ def typed_columns(
     faults["date_out_of_range"] = ~np.isnat(day) & (
         (day < np.datetime64(FIRST_DAY, "D")) | (day > np.datetime64(LAST_DAY, "D")))
 
-    amount_missing = _blank(raw_amount)
-    if pd.api.types.is_bool_dtype(raw_amount.dtype) or not (
-        pd.api.types.is_numeric_dtype(raw_amount.dtype) or _is_text(raw_amount)
-    ):
-        raise _type_error(columns.amount, raw_amount.dtype, "numbers")
-    if pd.api.types.is_numeric_dtype(raw_amount.dtype):
-        amount = raw_amount.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        text = _text(raw_amount).str.strip()
-        amount = pd.to_numeric(
-            text.where(~amount_missing & _matches(text, NUMBER_TEXT)), errors="coerce"
-        ).to_numpy(dtype=np.float64, na_value=np.nan)
-    faults["missing_amount"] = amount_missing
-    faults["bad_amount"] = ~amount_missing & np.isnan(amount)
-    faults["infinite_amount"] = np.isinf(amount)
-    with np.errstate(invalid="ignore"):
-        faults["negative_amount"] = amount < 0
+    if columns.amount is not None:
+        amount = _amounts(log[columns.amount], columns.amount, faults)
 
     if columns.segment is not None:
         raw_segment = log[columns.segment]
@@ -233,11 +220,34 @@ def typed_columns(
     typed: dict[str, np.ndarray | pd.Index] = {
         "customer": pd.Index(_text(raw_customer)),
         "day": day,
-        "amount": amount,
     }
+    if columns.amount is not None:
+        typed["amount"] = amount
     if columns.segment is not None:
         typed["segment"] = pd.Index(_text(log[columns.segment]))
     return typed
+
+
+def _amounts(raw: pd.Series, column: str, faults: dict[str, np.ndarray]) -> np.ndarray:
+    """The amount column as float64 (NaN where bad); records its faults in ``faults``."""
+    missing = _blank(raw)
+    if pd.api.types.is_bool_dtype(raw.dtype) or not (
+        pd.api.types.is_numeric_dtype(raw.dtype) or _is_text(raw)
+    ):
+        raise _type_error(column, raw.dtype, "numbers")
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        amount = raw.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        text = _text(raw).str.strip()
+        amount = pd.to_numeric(
+            text.where(~missing & _matches(text, NUMBER_TEXT)), errors="coerce"
+        ).to_numpy(dtype=np.float64, na_value=np.nan)
+    faults["missing_amount"] = missing
+    faults["bad_amount"] = ~missing & np.isnan(amount)
+    faults["infinite_amount"] = np.isinf(amount)
+    with np.errstate(invalid="ignore"):
+        faults["negative_amount"] = amount < 0
+    return amount
 
 
 def _check_constant_segment(

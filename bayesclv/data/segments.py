@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bayesclv.data.columns import ColumnMap, check_columns
+from bayesclv.data.columns import ColumnMap
 from bayesclv.data.pandas_engine import EPOCH, typed_columns
 from bayesclv.data.validate import DEFAULT_TIMEZONE, check_timezone, parse_day
 from bayesclv.errors import DataError
@@ -85,7 +85,7 @@ def value_tier_segments(
     transactions : pd.DataFrame
         The transaction log.
     columns : ColumnMap
-        Column names.
+        Column names; tiers need the amount column.
     basis : {"first", "calibration"}
         ``"first"`` (default): the amount of the customer's first purchase occasion (all
         purchases of the first day), known at acquisition. ``"calibration"``: the
@@ -105,6 +105,11 @@ def value_tier_segments(
         Categorical tier labels (categories in ``labels`` order) indexed by
         ``customer_id``, named ``"value_tier"``.
 
+    Raises
+    ------
+    DataError
+        For a log without amounts (``columns.amount`` is None), bad quantiles or labels.
+
     Warns
     -----
     BehaviouralSegmentWarning
@@ -118,6 +123,9 @@ def value_tier_segments(
     biased. Use ``basis="calibration"`` for spend models only; for frequency/dropout
     models segment on what is known at acquisition (``basis="first"``, cohort, channel).
     """
+    if columns.amount is None:
+        raise DataError("value tiers are tiers of amounts, and the log has none "
+                        "(columns.amount is None); segment by cohort or a column instead")
     cuts = np.asarray(quantiles, dtype=float)
     if cuts.ndim != 1 or np.any(np.diff(cuts) <= 0) or np.any((cuts <= 0) | (cuts >= 1)):
         raise DataError(f"quantiles={list(quantiles)} must be increasing and inside (0, 1)")
@@ -166,7 +174,7 @@ def _typed(
             "segment helpers take the transaction log as a pandas DataFrame, got "
             f"{type(transactions).__name__}"
         )
-    check_columns(transactions.columns, columns.required(), "the transaction log")
+    columns.check(transactions.columns, "the transaction log")
     if len(transactions) == 0:
         raise DataError("the transaction log has no rows")
     return typed_columns(transactions, columns, timezone=zone)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bayesclv.data.columns import check_columns
+from bayesclv.data.columns import ColumnMap
 from bayesclv.errors import DataError
 
 if TYPE_CHECKING:
@@ -84,16 +84,17 @@ def is_spark_frame(source: object) -> bool:
     )
 
 
-def read_pandas(log: Log, wanted: dict[str, str]) -> pd.DataFrame:
+def read_pandas(log: Log, columns: ColumnMap) -> pd.DataFrame:
     """Read ``log`` into pandas for the pandas engine.
 
     Parameters
     ----------
     log : Log
         The source.
-    wanted : dict
-        Role → column name; the columns are checked before anything is read, and Parquet
-        files are read for these columns only.
+    columns : ColumnMap
+        The columns to read; they are checked before anything is read (with advice in the
+        words of where their names were set), and Parquet files are read for these
+        columns only.
 
     Notes
     -----
@@ -101,15 +102,16 @@ def read_pandas(log: Log, wanted: dict[str, str]) -> pd.DataFrame:
     by the same rules as in the DuckDB engine; only an empty field counts as missing.
     """
     if log.kind == "frame":
-        check_columns(log.obj.columns, wanted, log.description)
+        columns.check(log.obj.columns, log.description)
         return log.obj
     try:
         if log.kind == "relation":
-            check_columns(log.obj.columns, wanted, log.description)
+            columns.check(log.obj.columns, log.description)
             return log.obj.df()
         if log.kind == "parquet":
-            check_columns(pq.read_schema(log.obj).names, wanted, log.description)
-            table = pq.read_table(log.obj, columns=list(dict.fromkeys(wanted.values())))
+            columns.check(pq.read_schema(log.obj).names, log.description)
+            wanted = list(dict.fromkeys(columns.required().values()))
+            table = pq.read_table(log.obj, columns=wanted)
             return table.to_pandas(date_as_object=False)
         frame = pd.read_csv(log.obj, dtype=str, keep_default_na=False, na_values=[""])
     except (OSError, EOFError, zlib.error, ValueError, pa.ArrowException, duckdb.Error) as exc:
@@ -117,5 +119,5 @@ def read_pandas(log: Log, wanted: dict[str, str]) -> pd.DataFrame:
         if isinstance(exc, DataError):
             raise
         raise DataError(f"cannot read {log.description}: {exc}") from exc
-    check_columns(frame.columns, wanted, log.description)
+    columns.check(frame.columns, log.description)
     return frame

@@ -22,6 +22,7 @@ from bayesclv.datasets import cdnow_path, load_cdnow
 from bayesclv.errors import DataError
 
 from . import test_timezones as tz
+from . import test_without_amounts as noamount
 from .conftest import (
     CAL_END,
     HOLDOUT_END,
@@ -463,3 +464,20 @@ def test_a_placeholder_date_is_refused_alike_in_every_engine(spark):
     assert len(messages) == 1
     assert "row 2 (customer 'a'): value '9999-12-31' is outside the supported dates" in (
         messages.pop())
+
+
+def test_a_log_without_amounts_gives_the_summary_of_every_engine(spark, tmp_path):
+    kwargs = dict(columns=ColumnMap(amount=None), **noamount.WINDOW)
+    by_pandas = summarise(noamount.VISITS, **kwargs)
+    sources = noamount.visits_sources(tmp_path)["duckdb"][:2]
+    for source in (*sources, spark.createDataFrame(noamount.VISITS)):
+        assert_same_summary(summarise(source, engine="spark", **kwargs), by_pandas)
+    assert by_pandas.frame["x"].tolist() == [2, 0]
+    window = make_window(CAL_END, HOLDOUT_END, None, "weeks")
+    raw, _ = spark_engine.summarise_spark(identify(spark.createDataFrame(load_cdnow("sample"))),
+                                          ColumnMap(amount=None), window)
+    assert list(raw.columns) == ["customer_id", "first_day", "last_day", "n_occ", "x_holdout"]
+    path = sources[0]
+    assert spark_error(path, **noamount.WINDOW) == duckdb_error(path, **noamount.WINDOW)
+    assert "or ColumnMap(amount=None) if the log has no amounts" in spark_error(
+        path, **noamount.WINDOW)
