@@ -38,7 +38,7 @@ from bayesclv.data import CustomerSummary
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
 from bayesclv.models.convergence import Convergence
-from bayesclv.report.pack import ReportFigure, ReportPack, ReportTable
+from bayesclv.report.pack import ReportFigure, ReportPack, ReportTable, report_time
 from bayesclv.scoring.summaries import hdi_label
 from bayesclv.spec import ModelSpec
 
@@ -131,18 +131,24 @@ def pack_sections(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
                   sections: Sequence[Section]) -> ReportPack:
     """A pack of ``sections`` (in order) with the fit's facts and warnings."""
     convergence = fit.convergence()
+    generated = report_time()
     return ReportPack(
         title=f"{spec.name}: {' and '.join(section.name for section in sections)}",
-        facts=report_facts(fit, summary, spec, convergence),
+        facts=report_facts(fit, summary, spec, convergence, generated),
         tables=tuple(t for section in sections for t in section.tables),
         figures=tuple(f for section in sections for f in section.figures),
         warnings=fit_warnings(convergence, fit.method),
+        generated=generated,
     )
 
 
 def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
-                 convergence: Mapping[str, Convergence]) -> tuple[tuple[str, str], ...]:
-    """What the numbers are: model, data window, value settings, intervals, convergence."""
+                 convergence: Mapping[str, Convergence],
+                 generated: datetime) -> tuple[tuple[str, str], ...]:
+    """What the numbers are: model, data window, value settings, intervals, convergence.
+
+    ``generated`` is the pack's time stamp (:func:`bayesclv.report.pack.report_time`).
+    """
     value = spec.value
     sizes = fit.parameters().sizes
     thin = report_thin(fit)
@@ -184,7 +190,7 @@ def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
     facts.append(("excluded from the data",
                   "; ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in excluded.items())
                   or "nothing"))
-    facts.append(("generated", f"{datetime.now():%Y-%m-%d %H:%M} by bayesclv {__version__}"))
+    facts.append(("generated", f"{generated:%Y-%m-%d %H:%M} by bayesclv {__version__}"))
     return tuple(facts)
 
 

@@ -23,7 +23,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from bayesclv.report.pack import ReportPack, ReportTable
+from bayesclv.report.pack import ReportPack, ReportTable, report_time
 
 __all__ = ["write_excel"]
 
@@ -56,6 +56,8 @@ def write_excel(pack: ReportPack, path: str | Path) -> Path:
         "constant_memory": True,  # streams rows: memory stays flat for long tables
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
     })
+    # the creation date is written into the file: one time stamp, fixed by SOURCE_DATE_EPOCH
+    book.set_properties({"created": pack.generated or report_time()})
     styles = _Styles(book)
     try:
         _about(book.add_worksheet("about"), pack, styles)

@@ -8,15 +8,40 @@ in all three are the same numbers.
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from bayesclv.errors import DataError
 
-__all__ = ["ReportFigure", "ReportPack", "ReportTable"]
+__all__ = ["REPRODUCIBLE_TIME", "ReportFigure", "ReportPack", "ReportTable", "report_time"]
+
+REPRODUCIBLE_TIME = "SOURCE_DATE_EPOCH"
+"""Environment variable that fixes the time a pack is stamped with (seconds since
+1970-01-01 UTC, the reproducible-builds convention): reports of the same fit and seed are
+then byte-identical."""
+
+
+def report_time() -> datetime:
+    """The time a pack is stamped with: ``SOURCE_DATE_EPOCH`` when set, else now (local).
+
+    Raises
+    ------
+    DataError
+        When ``SOURCE_DATE_EPOCH`` is set but is not a whole number of seconds.
+    """
+    fixed = os.environ.get(REPRODUCIBLE_TIME)
+    if fixed is None:
+        return datetime.now().replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(fixed), UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError) as error:
+        raise DataError(f"{REPRODUCIBLE_TIME}={fixed!r} must be whole seconds since "
+                        "1970-01-01 UTC") from error
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,27}")
 """A key names a file, an Excel sheet (at most 31 characters, room left for a part number)
@@ -118,6 +143,9 @@ class ReportPack:
     warnings
         Problems a reader must see before any number (an unconverged fit, a MAP point
         estimate without intervals); shown first in every format.
+    generated
+        When the pack was built (:func:`report_time`); the workbook's creation date. None
+        stamps the workbook with :func:`report_time` when it is written.
     """
 
     title: str
@@ -125,6 +153,7 @@ class ReportPack:
     tables: tuple[ReportTable, ...]
     figures: tuple[ReportFigure, ...] = ()
     warnings: tuple[str, ...] = ()
+    generated: datetime | None = None
 
     def __post_init__(self) -> None:
         for kind, items in (("table", self.tables), ("figure", self.figures)):

@@ -1,5 +1,6 @@
 """The pack built from a fit: every table present, titled with its units, and consistent."""
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 from bayesclv.clv import PORTFOLIO
 from bayesclv.decision import BASELINE
 from bayesclv.models.convergence import Convergence
-from bayesclv.report import build_report, value_section
+from bayesclv.report import build_report, value_section, write_report
 from bayesclv.report.build import fit_warnings
+from bayesclv.report.pack import REPRODUCIBLE_TIME
 from bayesclv.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +101,19 @@ def test_long_posteriors_are_thinned_evenly_for_the_value_tables(spec, cdnow, fi
     want = customer_equity(clv_draws(fit, cdnow, value=spec.value, thin=3))
     assert equity.loc[PORTFOLIO, "clv_mean"] == pytest.approx(want.loc[PORTFOLIO, "clv_mean"],
                                                               rel=1e-12)
-    facts = dict(build.report_facts(fit, cdnow, spec, {}))
+    facts = dict(build.report_facts(fit, cdnow, spec, {}, build.report_time()))
     assert facts["fit"] == ("NUTS: 2 chains × 45 draws kept; the value tables and the holdout "
                             "check use 30 of them (one draw in 3 of each chain)")
+
+
+def test_the_same_fit_and_seed_give_byte_identical_files(spec, cdnow, fit_factory, tmp_path,
+                                                         monkeypatch):
+    monkeypatch.setenv(REPRODUCIBLE_TIME, "1700000000")
+    fit = fit_factory(spec, draws=40)
+    digests = []
+    for run in ("first", "second"):
+        pack = build_report(fit, cdnow, thin=2, top=25, seed=3)
+        written = write_report(pack, tmp_path / run, name="cdnow")
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in written})
+    assert digests[0] == digests[1]
+    assert dict(pack.facts)["generated"].startswith("2023-11-14 22:13 by bayesclv")
