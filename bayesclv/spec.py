@@ -25,7 +25,7 @@ from bayesclv.fields import as_date, check_keys, choice, count, date, number, su
 from bayesclv.maths import families
 from bayesclv.units import MONTHS_PER_PERIOD, TIME_UNITS
 
-Family = Literal["pareto_nbd", "bg_nbd"]
+Family = Literal["pareto_nbd", "bg_nbd", "mbg_nbd"]
 FAMILIES: tuple[str, ...] = tuple(families.FAMILIES)
 SEGMENTATIONS: tuple[str, ...] = ("none", "column", "cohort", "value_tier", "cohort_x_value_tier")
 BACKENDS: tuple[str, ...] = ("auto", "nutpie", "pymc")
@@ -229,7 +229,7 @@ class ModelSpec:
     name
         Short name used in reports and output file names.
     family
-        Frequency/dropout model: ``"pareto_nbd"`` (default) or ``"bg_nbd"``.
+        Frequency/dropout model: ``"pareto_nbd"`` (default), ``"bg_nbd"`` or ``"mbg_nbd"``.
     spend
         Whether to fit the Gamma-Gamma spend model alongside.
     data, priors, spend_priors, sampler, value

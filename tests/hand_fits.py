@@ -7,6 +7,7 @@ from bayesclv.models import Fit
 
 PUBLISHED = {
     "bg_nbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+    "mbg_nbd": {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
     "pareto_nbd": {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669},
     "spend": {"p": 6.25, "q": 3.74, "gamma": 15.44},
 }

@@ -9,7 +9,7 @@ import xarray as xr
 from bayesclv.maths import gammagamma_conditional_mean_spend
 from bayesclv.models import Fit
 from bayesclv.scoring.inputs import posterior_draws
-from bayesclv.scoring.quantities import Histories, horizon_if_alive
+from bayesclv.scoring.quantities import Histories, horizon_if_alive, p_alive
 from bayesclv.scoring.settings import Convention, value_settings
 from bayesclv.spec import ValueSpec
 
@@ -25,8 +25,9 @@ def new_customer_value(
 ) -> xr.Dataset:
     """Expected value of a customer acquired now, per draw and segment.
 
-    A customer with no history (x = t_x = T = 0, alive at acquisition) makes
-    E[X(t)] repeat purchases in (0, t] (the family's unconditional expectation); these are
+    A customer with no history (x = t_x = T = 0) makes E[X(t)] repeat purchases in (0, t]
+    (the family's unconditional expectation: P(alive at 0), which is 1 except for MBG/NBD's
+    dropout chance at the first purchase, × the purchases expected if alive); these are
     discounted per period from the acquisition date and valued at the segment's prior mean
     spend p γ / (q − 1) times the margin. The first purchase itself is not included:
     add its margin if acquisition cost is to be set against it too.
@@ -57,7 +58,8 @@ def new_customer_value(
     zeros = np.zeros(n_segments)
     newcomers = Histories(code=code, x=zeros, t_x=zeros, T=zeros, inverse=code,
                           ages=np.column_stack([code, zeros, zeros]), age_inverse=code)
-    purchases, discounted = horizon_if_alive(post, newcomers, settings)
+    alive = p_alive(post, newcomers)
+    purchases, discounted = (alive * v for v in horizon_if_alive(post, newcomers, settings))
     spend = gammagamma_conditional_mean_spend(
         post.spend["p"], post.spend["q"], post.spend["gamma"], 0.0, 0.0)
     coords = {"segment": list(post.segments)}

@@ -15,6 +15,14 @@ from bayesclv.maths.bgnbd import (
 )
 from bayesclv.maths.discounting import discount_factor
 from bayesclv.maths.gammagamma import gammagamma_conditional_mean_spend, gammagamma_loglik
+from bayesclv.maths.mbgnbd import (
+    mbgnbd_conditional_expected_purchases,
+    mbgnbd_count_loglik,
+    mbgnbd_expected_purchases,
+    mbgnbd_loglik,
+    mbgnbd_p_alive,
+    mbgnbd_timing_loglik,
+)
 from bayesclv.maths.paretonbd import (
     paretonbd_conditional_expected_purchases,
     paretonbd_count_loglik,
@@ -34,6 +42,12 @@ __all__ = [
     "discount_factor",
     "gammagamma_conditional_mean_spend",
     "gammagamma_loglik",
+    "mbgnbd_conditional_expected_purchases",
+    "mbgnbd_count_loglik",
+    "mbgnbd_expected_purchases",
+    "mbgnbd_loglik",
+    "mbgnbd_p_alive",
+    "mbgnbd_timing_loglik",
     "paretonbd_conditional_expected_purchases",
     "paretonbd_count_loglik",
     "paretonbd_expected_purchases",

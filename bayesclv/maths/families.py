@@ -2,10 +2,12 @@
 
 A :class:`Family` carries a family's natural parameter names, its log-likelihood (and the
 count and timing parts the models evaluate apart), P(alive), the unconditional and
-conditional expected purchases, and the two parameter maps scoring needs: the purchase
-process after T for a customer alive at T, and how a retention action's multiplicative
-effects change it. Code above ``maths`` looks a family up here instead of branching on its
-name.
+conditional expected purchases, its generative process, and what scoring needs for the
+future of a customer alive at T: the parameters of their purchase process after T, its
+expectation and generative process there (the family's own from-birth ones for Pareto/NBD
+and BG/NBD; BG/NBD's for MBG/NBD, whose dropout chance at the first purchase lies behind a
+customer alive at T), and how a retention action's multiplicative effects change those
+parameters. Code above ``maths`` looks a family up here instead of branching on its name.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ from bayesclv.maths.bgnbd import (
     bgnbd_p_alive,
     bgnbd_timing_loglik,
 )
+from bayesclv.maths.mbgnbd import (
+    mbgnbd_alive_parameters,
+    mbgnbd_conditional_expected_purchases,
+    mbgnbd_count_loglik,
+    mbgnbd_expected_purchases,
+    mbgnbd_loglik,
+    mbgnbd_p_alive,
+    mbgnbd_timing_loglik,
+)
 from bayesclv.maths.paretonbd import (
     paretonbd_conditional_expected_purchases,
     paretonbd_count_loglik,
@@ -33,7 +44,7 @@ from bayesclv.maths.paretonbd import (
     paretonbd_timing_loglik,
 )
 
-__all__ = ["BG_NBD", "FAMILIES", "PARETO_NBD", "Family", "FuturePurchases", "family"]
+__all__ = ["BG_NBD", "FAMILIES", "MBG_NBD", "PARETO_NBD", "Family", "FuturePurchases", "family"]
 
 Arrays = Sequence[np.ndarray]
 
@@ -45,7 +56,7 @@ class Family:
     Attributes
     ----------
     name
-        ``"pareto_nbd"`` or ``"bg_nbd"``.
+        ``"pareto_nbd"``, ``"bg_nbd"`` or ``"mbg_nbd"``.
     natural
         The paper's parameter names, in the order every function here takes them.
     loglik, count_loglik, timing_loglik
@@ -57,18 +68,24 @@ class Family:
         ``f(*natural, t)``: E[X(t)] for a customer acquired at 0.
     conditional_expected_purchases
         ``f(*natural, x, t_x, T, t)``: E[X(T, T+t] | history].
+    future
+        ``f(rng, natural, alive)``: the generative process from the first purchase, one draw
+        of every customer's latent rates (arrays of any common shape), whose
+        ``purchases(start, end)`` gives the purchases in each successive window; ``alive``
+        (a boolean mask, or None for "everyone") marks who has not dropped out before time
+        0. The predictive check runs it with the fitted parameters.
     alive_parameters
         ``f(natural, x, T)``: the parameters of the purchase process after T for a customer
-        alive at T; ``expected_purchases`` at them gives the purchases expected if alive.
+        alive at T (the conditional posterior of the latent rates given the history).
+    alive_expected_purchases
+        ``f(*alive_parameters, t)``: purchases expected in (T, T+t] if alive at T, so that
+        ``conditional_expected_purchases = p_alive × alive_expected_purchases``.
+    alive_future
+        ``f(rng, alive_parameters, alive)``: the generative process from T of customers
+        alive at T (``alive`` masks who is); predictive CLV runs it.
     treated_parameters
         ``f(alive_parameters, purchase, dropout)``: the same after scaling the purchase rate
         by ``purchase`` and the dropout (rate or probability) by ``dropout``.
-    future
-        ``f(rng, natural, alive)``: the generative process, one draw of every customer's
-        latent rates (arrays of any common shape), whose ``purchases(start, end)`` gives
-        the purchases in each successive window; ``alive`` (a boolean mask, or None for
-        "everyone") marks who is alive at time 0. The predictive check runs it from
-        birth with the fitted parameters; predictive CLV from T with ``alive_parameters``.
     """
 
     name: str
@@ -79,9 +96,11 @@ class Family:
     p_alive: Callable[..., np.ndarray]
     expected_purchases: Callable[..., np.ndarray]
     conditional_expected_purchases: Callable[..., np.ndarray]
-    alive_parameters: Callable[[Arrays, np.ndarray, np.ndarray], list[np.ndarray]]
-    treated_parameters: Callable[[Arrays, np.ndarray, np.ndarray], list[np.ndarray]]
     future: Callable[[np.random.Generator, Arrays, np.ndarray | None], FuturePurchases]
+    alive_parameters: Callable[[Arrays, np.ndarray, np.ndarray], list[np.ndarray]]
+    alive_expected_purchases: Callable[..., np.ndarray]
+    alive_future: Callable[[np.random.Generator, Arrays, np.ndarray | None], FuturePurchases]
+    treated_parameters: Callable[[Arrays, np.ndarray, np.ndarray], list[np.ndarray]]
 
 
 class FuturePurchases(Protocol):
@@ -120,6 +139,11 @@ def _bg_treated(params: Arrays, purchase: np.ndarray, dropout: np.ndarray
     return [r, alpha / purchase, a_new, total - a_new]
 
 
+def _mbg_alive(params: Arrays, x: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
+    """λ | alive ~ Gamma(r + x, α + T), p | alive ~ Beta(a, b + x + 1): BG/NBD's from T."""
+    return mbgnbd_alive_parameters(*params, x, T)
+
+
 class _ParetoFuture:
     """λ ~ Gamma(r, α) and a lifetime ~ Exponential(μ), μ ~ Gamma(s, β); Poisson(λ) while alive."""
 
@@ -142,6 +166,9 @@ class _BGFuture:
     """λ ~ Gamma(r, α); after each purchase the customer drops out with p ~ Beta(a, b): at
     most K ~ Geometric(p) purchases in all, the Poisson(λ) process cut at the K-th."""
 
+    #: Dropout chances before the first purchase of the window (MBG/NBD: one, at time 0).
+    chances_at_start = 0
+
     def __init__(self, rng: np.random.Generator, params: Arrays,
                  alive: np.ndarray | None) -> None:
         r, alpha, a, b = params
@@ -149,7 +176,7 @@ class _BGFuture:
         self._rate = rng.gamma(r, 1.0 / alpha)
         # A Beta draw can be 0 in floating point: the limit is "never drops out".
         p = np.clip(rng.beta(a, b), np.finfo(float).tiny, 1.0)
-        remaining = rng.geometric(p)
+        remaining = rng.geometric(p) - self.chances_at_start
         self._remaining = remaining if alive is None else np.where(alive, remaining, 0)
         self._events = np.zeros(remaining.shape, dtype=np.int64)
         self._done = np.zeros_like(self._events)
@@ -161,6 +188,13 @@ class _BGFuture:
         return bought
 
 
+class _MBGFuture(_BGFuture):
+    """As the BG/NBD's, with one more dropout chance right after the first purchase (time
+    0): at most K − 1 purchases, K ~ Geometric(p)."""
+
+    chances_at_start = 1
+
+
 PARETO_NBD = Family(
     name="pareto_nbd",
     natural=("r", "alpha", "s", "beta"),
@@ -170,9 +204,11 @@ PARETO_NBD = Family(
     p_alive=paretonbd_p_alive,
     expected_purchases=paretonbd_expected_purchases,
     conditional_expected_purchases=paretonbd_conditional_expected_purchases,
-    alive_parameters=_pareto_alive,
-    treated_parameters=_pareto_treated,
     future=_ParetoFuture,
+    alive_parameters=_pareto_alive,
+    alive_expected_purchases=paretonbd_expected_purchases,
+    alive_future=_ParetoFuture,
+    treated_parameters=_pareto_treated,
 )
 BG_NBD = Family(
     name="bg_nbd",
@@ -183,11 +219,30 @@ BG_NBD = Family(
     p_alive=bgnbd_p_alive,
     expected_purchases=bgnbd_expected_purchases,
     conditional_expected_purchases=bgnbd_conditional_expected_purchases,
-    alive_parameters=_bg_alive,
-    treated_parameters=_bg_treated,
     future=_BGFuture,
+    alive_parameters=_bg_alive,
+    alive_expected_purchases=bgnbd_expected_purchases,
+    alive_future=_BGFuture,
+    treated_parameters=_bg_treated,
 )
-FAMILIES: dict[str, Family] = {f.name: f for f in (PARETO_NBD, BG_NBD)}
+# Alive at T, an MBG/NBD customer has passed the dropout chance at the first purchase and
+# buys on as a BG/NBD customer: the BG/NBD's expectation, process and action map from T.
+MBG_NBD = Family(
+    name="mbg_nbd",
+    natural=("r", "alpha", "a", "b"),
+    loglik=mbgnbd_loglik,
+    count_loglik=mbgnbd_count_loglik,
+    timing_loglik=mbgnbd_timing_loglik,
+    p_alive=mbgnbd_p_alive,
+    expected_purchases=mbgnbd_expected_purchases,
+    conditional_expected_purchases=mbgnbd_conditional_expected_purchases,
+    future=_MBGFuture,
+    alive_parameters=_mbg_alive,
+    alive_expected_purchases=bgnbd_expected_purchases,
+    alive_future=_BGFuture,
+    treated_parameters=_bg_treated,
+)
+FAMILIES: dict[str, Family] = {f.name: f for f in (PARETO_NBD, BG_NBD, MBG_NBD)}
 
 
 def family(name: str) -> Family:

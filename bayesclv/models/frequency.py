@@ -1,6 +1,6 @@
 """The hierarchical purchase-frequency and dropout models, built in one place.
 
-Two families share one builder; each differs only in its parameterisation and likelihood:
+Three families share one builder; each differs only in its parameterisation and likelihood:
 
 * **Pareto/NBD** (Schmittlein, Morrison & Colombo 1987): while alive a customer buys at
   Poisson rate λ ~ Gamma(r, α); lifetimes are exponential with rate μ ~ Gamma(s, β).
@@ -8,6 +8,8 @@ Two families share one builder; each differs only in its parameterisation and li
 * **BG/NBD** (Fader, Hardie & Lee 2005): λ ~ Gamma(r, α); after each repeat purchase the
   customer drops out with probability p ~ Beta(a, b). Sampled on
   (log r, log r/α, logit a/(a+b), log(a+b)).
+* **MBG/NBD** (Batislam, Denizel & Filiztekin 2007): as BG/NBD, with one more dropout
+  chance right after the first purchase. Sampled on the BG/NBD's coordinates.
 
 (r, α), (s, β) and (a, b) are strongly correlated in the posterior, their means (r/α, s/β,
 a/(a+b)) much less: sampling on means and shapes roughly halves the leapfrog steps per draw.
@@ -64,7 +66,7 @@ class FrequencyFamily:
 
     @property
     def name(self) -> str:
-        """``"pareto_nbd"`` or ``"bg_nbd"``."""
+        """``"pareto_nbd"``, ``"bg_nbd"`` or ``"mbg_nbd"``."""
         return self.maths.name
 
     @property
@@ -97,7 +99,8 @@ def _pareto_nbd_natural(u: Tensors) -> Tensors:
     }
 
 
-def _bg_nbd_natural(u: Tensors) -> Tensors:
+def _beta_dropout_natural(u: Tensors) -> Tensors:
+    """(r, α, a, b) of BG/NBD and MBG/NBD from log r, log r/α, logit a/(a+b), log(a+b)."""
     kappa = pt.exp(u["log_kappa"])
     mean_p = pt.sigmoid(u["logit_p"])
     return {
@@ -117,9 +120,14 @@ PARETO_NBD = FrequencyFamily(
 BG_NBD = FrequencyFamily(
     maths=families.BG_NBD,
     unconstrained=("log_r", "log_rate", "logit_p", "log_kappa"),
-    to_natural=_bg_nbd_natural,
+    to_natural=_beta_dropout_natural,
 )
-FAMILIES: dict[str, FrequencyFamily] = {f.name: f for f in (PARETO_NBD, BG_NBD)}
+MBG_NBD = FrequencyFamily(
+    maths=families.MBG_NBD,
+    unconstrained=("log_r", "log_rate", "logit_p", "log_kappa"),
+    to_natural=_beta_dropout_natural,
+)
+FAMILIES: dict[str, FrequencyFamily] = {f.name: f for f in (PARETO_NBD, BG_NBD, MBG_NBD)}
 
 
 def build_frequency_model(
@@ -135,7 +143,7 @@ def build_frequency_model(
     Parameters
     ----------
     family
-        :data:`PARETO_NBD` or :data:`BG_NBD`.
+        :data:`PARETO_NBD`, :data:`BG_NBD` or :data:`MBG_NBD`.
     summary
         Customer summaries; the likelihood runs over its compressed unique
         (segment, x, t_x, T) rows, weighted by their counts, with the special functions

@@ -15,14 +15,15 @@ from bayesclv.units import weeks_per_unit
 
 # Unconstrained parameter -> (prior mean, prior sd, is the log of a rate per time unit).
 _DEFAULTS: dict[str, tuple[float, float, bool]] = {
-    # Pareto/NBD and BG/NBD purchase process: r, and log(r/alpha) = mean purchase rate.
+    # Purchase process of every family: r, and log(r/alpha) = mean purchase rate.
     "log_r": (math.log(0.5), 1.5, False),
     "log_rate": (math.log(0.05), 2.0, True),
     # Pareto/NBD dropout: s, and log(s/beta) = mean dropout rate.
     "log_s": (math.log(0.5), 1.5, False),
     "log_dropout": (math.log(0.02), 2.0, True),
-    # BG/NBD dropout: logit of the mean dropout probability per purchase a/(a+b),
-    # and log(a+b), its concentration.
+    # BG/NBD and MBG/NBD dropout: logit of the mean dropout probability per purchase
+    # a/(a+b), and log(a+b), its concentration (CDNOW's MLE: BG/NBD logit -1.1, log 1.2;
+    # MBG/NBD logit -0.6, log 0.9).
     "logit_p": (-1.5, 1.5, False),
     "log_kappa": (math.log(3.0), 1.5, False),
     # Gamma-Gamma spend: p and q. The prior of log(p gamma/q), a mean spend, depends on the

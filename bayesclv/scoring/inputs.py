@@ -26,7 +26,7 @@ class PosteriorDraws:
     Attributes
     ----------
     family
-        ``"pareto_nbd"`` or ``"bg_nbd"``.
+        ``"pareto_nbd"``, ``"bg_nbd"`` or ``"mbg_nbd"``.
     segments
         Segment labels, in the order of the arrays' second axis.
     frequency

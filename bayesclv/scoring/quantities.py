@@ -5,9 +5,10 @@ computed once per distinct history in the chunk and gathered back to customers.
 
 Given a history, a customer alive at T buys in (T, T + t] like a brand-new customer with
 updated parameters: λ | alive ~ Gamma(r + x, α + T), and μ | alive ~ Gamma(s, β + T)
-(Pareto/NBD) or p | alive ~ Beta(a, b + x) (BG/NBD). So the expectation given alive is the
-family's unconditional ``expected_purchases`` at those parameters, and the conditional
-expectation is that times P(alive) (FHL 2005 eq. 10; SMC 1987).
+(Pareto/NBD), p | alive ~ Beta(a, b + x) (BG/NBD) or p | alive ~ Beta(a, b + x + 1)
+(MBG/NBD, which buys on as a BG/NBD customer). So the expectation given alive is the
+family's ``alive_expected_purchases`` at those parameters, and the conditional expectation
+is that times P(alive) (FHL 2005 eq. 10; SMC 1987).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class ProcessFactors:
     """Multiplicative changes of the purchase and dropout processes, per sample and segment.
 
     ``purchase`` scales the purchase rate λ; ``dropout`` scales the dropout rate μ
-    (Pareto/NBD) or the mean dropout probability per purchase (BG/NBD). Each is an array of
+    (Pareto/NBD) or the mean dropout probability per purchase ((M)BG/NBD). Each is an array of
     shape (samples, segments); 1 means unchanged. Used to score a retention action's effect
     on the process parameters of every draw.
     """
@@ -145,7 +146,7 @@ def periods_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSetti
     if factors is not None:
         updated = record.treated_parameters(updated, factors.purchase[:, code],
                                             factors.dropout[:, code])
-    expected = record.expected_purchases
+    expected = record.alive_expected_purchases
     previous = np.zeros((post.n_samples, code.size))
     for end in settings.boundaries:
         cumulative = expected(*updated, end)

@@ -7,14 +7,15 @@ zbar:
 * if alive, λ ~ Gamma(r + x, rate α + T); Pareto/NBD: μ ~ Gamma(s, rate β + T) and the
   remaining lifetime is Exponential(μ) (memoryless); BG/NBD: p ~ Beta(a, b + x) and the
   customer drops out right after each future purchase with probability p, so at most
-  K ~ Geometric(p) more purchases happen;
+  K ~ Geometric(p) more purchases happen; MBG/NBD: the same with p ~ Beta(a, b + x + 1);
 * purchases while alive are Poisson(λ) in time;
 * spend: ν ~ Gamma(q + p·n, rate γ + n·zbar) and each purchase is Gamma(p, rate ν), so the
   N purchases of a period total Gamma(N·p, rate ν).
 
 The conditional posteriors follow from the alive branch of each likelihood, λ^x e^{−λT}
-× e^{−μT} (Pareto/NBD) or × (1 − p)^x (BG/NBD); the mean of the simulated purchases
-matches the closed-form conditional expectation (tested by Monte Carlo).
+× e^{−μT} (Pareto/NBD), × (1 − p)^x (BG/NBD) or × (1 − p)^(x+1) (MBG/NBD); the family
+record's ``alive_parameters`` and ``alive_future`` hold them. The mean of the simulated
+purchases matches the closed-form conditional expectation (tested by Monte Carlo).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
     record = family(post.family)
     params = record.alive_parameters(
         [post.frequency[name][:, chunk.code] for name in record.natural], chunk.x, chunk.T)
-    future = record.future(rng, params, alive)
+    future = record.alive_future(rng, params, alive)
     nu = None
     if post.spend is not None:
         g = {name: values[:, chunk.code] for name, values in post.spend.items()}

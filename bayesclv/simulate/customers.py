@@ -12,7 +12,10 @@ The generative story, per segment ``g`` and customer ``i`` (time in weeks):
   ``p_i ~ Beta(a_g, b_g)``; immediately after each *repeat* purchase the
   customer drops out with probability ``p_i`` (the first purchase, at time 0,
   carries no dropout chance).
-* Gamma-Gamma spend, either family: ``nu_i ~ Gamma(shape q_g, rate gamma_g)``
+* MBG/NBD (Batislam, Denizel & Filiztekin 2007): as BG/NBD, except that the
+  customer may also drop out, with probability ``p_i``, right after the first
+  purchase (time 0).
+* Gamma-Gamma spend, every family: ``nu_i ~ Gamma(shape q_g, rate gamma_g)``
   and every purchase occasion's value ``~ Gamma(shape p_g, rate nu_i)`` dollars.
 
 Segment parameters are pooled on the log scale,
@@ -61,7 +64,7 @@ __all__ = [
     "simulate_customers",
 ]
 
-Family = Literal["pareto_nbd", "bg_nbd"]
+Family = Literal["pareto_nbd", "bg_nbd", "mbg_nbd"]
 
 FAMILY_PARAMETERS: dict[str, tuple[str, ...]] = {
     name: record.natural for name, record in FAMILIES.items()
@@ -69,7 +72,7 @@ FAMILY_PARAMETERS: dict[str, tuple[str, ...]] = {
 """Purchase and dropout parameters of each family, in a fixed order."""
 
 SPEND_PARAMETERS: tuple[str, ...] = ("p", "q", "gamma")
-"""Gamma-Gamma spend parameters, shared by both families."""
+"""Gamma-Gamma spend parameters, shared by every family."""
 
 DEFAULT_POPULATION: dict[str, dict[str, float]] = {
     # Published maximum-likelihood values on the CDNOW 2,357-customer sample
@@ -88,6 +91,16 @@ DEFAULT_POPULATION: dict[str, dict[str, float]] = {
         "alpha": 4.414,
         "a": 0.793,
         "b": 2.426,
+        "p": 6.25,
+        "q": 3.74,
+        "gamma": 15.44,
+    },
+    # BTYDplus's MBG/NBD estimates, reproduced by lifetimes and by our own MLE.
+    "mbg_nbd": {
+        "r": 0.525,
+        "alpha": 6.183,
+        "a": 0.891,
+        "b": 1.614,
         "p": 6.25,
         "q": 3.74,
         "gamma": 15.44,
@@ -128,7 +141,7 @@ class HierarchicalTruth:
 
     Parameters
     ----------
-    family : {"pareto_nbd", "bg_nbd"}
+    family : {"pareto_nbd", "bg_nbd", "mbg_nbd"}
         Purchase/dropout model family.  Spend always follows Gamma-Gamma.
     segments : xarray.Dataset
         One variable per parameter (``r, alpha, s, beta`` or ``r, alpha, a, b``,
@@ -181,7 +194,7 @@ class HierarchicalTruth:
 
         Parameters
         ----------
-        family : {"pareto_nbd", "bg_nbd"}
+        family : {"pareto_nbd", "bg_nbd", "mbg_nbd"}
             Purchase/dropout model family.
         frame : pandas.DataFrame
             Index = segment names, one column per parameter of the family plus
@@ -243,7 +256,7 @@ def draw_truth(
 
     Parameters
     ----------
-    family : {"pareto_nbd", "bg_nbd"}
+    family : {"pareto_nbd", "bg_nbd", "mbg_nbd"}
         Purchase/dropout model family.
     segments : int or sequence of str
         Number of segments (named ``seg1``, ``seg2``, ... zero-padded) or their
@@ -355,7 +368,7 @@ class SimulatedWorld:
         Dim ``customer`` (coordinate: customer ids) with coordinate
         ``segment`` and the per-customer truth: ``lambda`` (purchases per
         week), ``mu`` (dropouts per week, Pareto/NBD) or ``dropout_prob``
-        (BG/NBD), ``nu`` (Gamma-Gamma rate, per dollar), ``first_date``,
+        ((M)BG/NBD), ``nu`` (Gamma-Gamma rate, per dollar), ``first_date``,
         ``dropout_time`` (weeks after the first purchase; may be ``inf``),
         ``alive`` (at the end of calibration), ``x``, ``t_x``, ``T`` (weeks),
         ``x_holdout``, ``n_spend``, ``mean_spend`` (dollars; NaN when
@@ -624,7 +637,9 @@ def _simulate_segment(
             # 1 - U lies in (0, 1], so no event lands on the first-purchase day.
             event_day = np.ceil((1.0 - rng.random(customer.size)) * alive_span[customer])
         else:
-            dropout, dropout_days, customer, event_day = _bg_events(rng, params, daily_rate, window)
+            # MBG/NBD: one more dropout chance, at the first purchase
+            dropout, dropout_days, customer, event_day = _bg_events(
+                rng, params, daily_rate, window, chances_at_start=int(family == "mbg_nbd"))
 
     calibration = event_day <= calibration_span[customer]
     events_calibration = np.bincount(customer[calibration], minlength=n)
@@ -692,18 +707,25 @@ def _bg_events(
     params: Mapping[str, float],
     daily_rate: np.ndarray,
     window: np.ndarray,
+    *,
+    chances_at_start: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """BG/NBD events in days: the customer drops out right after repeat purchase K.
+    """(M)BG/NBD events in days: the customer drops out right after repeat purchase K.
 
-    Returns the dropout probabilities, dropout times (days), and the customer
-    index and day of every event made while alive within the window.
+    ``chances_at_start`` is the number of dropout chances at the first purchase: 0 for
+    BG/NBD, 1 for MBG/NBD, where K = 0 is a dropout at time 0. Returns the dropout
+    probabilities, dropout times (days), and the customer index and day of every event
+    made while alive within the window.
     """
     n = window.size
     dropout_prob = rng.beta(params["a"], params["b"], size=n)
-    # K ~ Geometric(p) on {1, 2, ...} by inversion in floating point: numpy's
-    # integer geometric overflows for the tiny p a Beta with small a produces.
+    # The dropout chances survived, Geometric(p) on {0, 1, ...}, by inversion in floating
+    # point: numpy's integer geometric overflows for the tiny p a Beta with small a
+    # produces. K, the repeat purchase right after which the customer drops out (0: the
+    # first purchase), is that count + 1 - chances_at_start.
     with np.errstate(divide="ignore", invalid="ignore"):
-        last_purchase = np.floor(np.log1p(-rng.random(n)) / np.log1p(-dropout_prob)) + 1.0
+        last_purchase = (np.floor(np.log1p(-rng.random(n)) / np.log1p(-dropout_prob))
+                         + 1.0 - chances_at_start)
     # 0/0 arises only for p == 0, a customer who never drops out.
     last_purchase = np.where(np.isnan(last_purchase), np.inf, last_purchase)
 
@@ -723,6 +745,7 @@ def _bg_events(
     dropout_days[customer[kept & (rank == last_purchase[customer])]] = event_time[
         kept & (rank == last_purchase[customer])
     ]
+    dropout_days[last_purchase == 0] = 0.0
     # Past the window the process is memoryless: the remaining K - N purchases
     # take a Gamma(K - N) time at the customer's rate.
     beyond = ~dropped_inside & np.isfinite(last_purchase)

@@ -29,7 +29,7 @@ def simulate_repeat_purchases(
     Parameters
     ----------
     family
-        ``"pareto_nbd"`` or ``"bg_nbd"``.
+        ``"pareto_nbd"``, ``"bg_nbd"`` or ``"mbg_nbd"``.
     params
         Natural parameters, each of shape (draws, customers) (already indexed by segment).
     T

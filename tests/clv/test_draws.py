@@ -14,6 +14,9 @@ from bayesclv.maths import (
     bgnbd_expected_purchases,
     bgnbd_p_alive,
     gammagamma_conditional_mean_spend,
+    mbgnbd_conditional_expected_purchases,
+    mbgnbd_expected_purchases,
+    mbgnbd_p_alive,
     paretonbd_conditional_expected_purchases,
     paretonbd_expected_purchases,
     paretonbd_p_alive,
@@ -22,6 +25,8 @@ from bayesclv.spec import ValueSpec
 
 CLOSED = {
     "bg_nbd": (bgnbd_p_alive, bgnbd_conditional_expected_purchases, bgnbd_expected_purchases),
+    "mbg_nbd": (mbgnbd_p_alive, mbgnbd_conditional_expected_purchases,
+                mbgnbd_expected_purchases),
     "pareto_nbd": (paretonbd_p_alive, paretonbd_conditional_expected_purchases,
                    paretonbd_expected_purchases),
 }
@@ -33,7 +38,7 @@ def _params(fit, names):
     return [ds[n].values.reshape(-1, ds.sizes["segment"])[:, :1] for n in names]
 
 
-@pytest.mark.parametrize("family", ["bg_nbd", "pareto_nbd"])
+@pytest.mark.parametrize("family", ["bg_nbd", "mbg_nbd", "pareto_nbd"])
 def test_draws_match_closed_forms(cdnow, spec_factory, fit_factory, family):
     fit = fit_factory(spec_factory(family), draws=20)
     value = ValueSpec(horizon_months=12, annual_discount_rate=0.0)
@@ -125,13 +130,15 @@ def test_per_period_flows_add_up_to_horizon_totals(cdnow, spec_factory, fit_fact
     assert str(periods["period_end_date"].values[-1])[:10] == "1999-09-30"
 
 
-def test_new_customer_value_is_unconditional_expectation(spec_factory, fit_factory):
-    fit = fit_factory(spec_factory("pareto_nbd"), segments=("a", "b"), draws=8)
+@pytest.mark.parametrize("family", ["bg_nbd", "mbg_nbd", "pareto_nbd"])
+def test_new_customer_value_is_unconditional_expectation(spec_factory, fit_factory, family):
+    # MBG/NBD: a new customer may drop out at the first purchase, so this is below the
+    # purchases expected if alive.
+    fit = fit_factory(spec_factory(family), segments=("a", "b"), draws=8)
     value = ValueSpec(margin=0.5, annual_discount_rate=0.0, horizon_months=12)
     new = new_customer_value(fit, value=value)
     ds, g = fit.parameters(), fit.spend_parameters()
-    expected = paretonbd_expected_purchases(ds["r"], ds["alpha"], ds["s"], ds["beta"],
-                                            12 * ONE_MONTH)
+    expected = CLOSED[family][2](*(ds[name] for name in fit.family.natural), 12 * ONE_MONTH)
     np.testing.assert_allclose(new["expected_purchases"], expected, rtol=1e-10)
     np.testing.assert_allclose(new["clv"], 0.5 * expected * g["p"] * g["gamma"] / (g["q"] - 1),
                                rtol=1e-10)

@@ -19,20 +19,20 @@ VALUE = ValueSpec(margin=0.3, annual_discount_rate=0.1, horizon_months=24)
 @pytest.fixture(scope="module")
 def fits(spec_factory, fit_factory):
     return {family: fit_factory(spec_factory(family), draws=40, seed=3)
-            for family in ("pareto_nbd", "bg_nbd")}
+            for family in ("pareto_nbd", "bg_nbd", "mbg_nbd")}
 
 
 def known(process, change, cost=0.0, **fields):
     return Action(f"{process}_{change}", cost, (Effect(process, change, change),), **fields)
 
 
-@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd"])
+@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd", "mbg_nbd"])
 def test_no_effect_costs_exactly_its_cost(fits, cdnow, family):
     values = action_values(fits[family], cdnow, [known("spend", 0.0, cost=2.5)], value=VALUE)
     np.testing.assert_array_equal(values["incremental_value"].values, -2.5)
 
 
-@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd"])
+@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd", "mbg_nbd"])
 def test_spend_effect_scales_baseline_value(fits, cdnow, family):
     values = action_values(fits[family], cdnow, [known("spend", 0.12, cost=1.0)], value=VALUE)
     baseline = clv_draws(fits[family], cdnow, value=VALUE)["clv"]
@@ -50,7 +50,7 @@ def test_pareto_purchase_rate_effect_is_linear(fits, cdnow):
                                -0.2 * values["baseline_clv"], rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd"])
+@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd", "mbg_nbd"])
 def test_reactivation_recovers_that_share_of_value_at_risk(fits, cdnow, family):
     values = action_values(fits[family], cdnow, [known("reactivation", 0.25, cost=0.5)],
                            value=VALUE)

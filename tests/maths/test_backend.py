@@ -5,7 +5,7 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from bayesclv.maths import bgnbd_loglik, gammagamma_loglik, paretonbd_loglik
+from bayesclv.maths import bgnbd_loglik, gammagamma_loglik, mbgnbd_loglik, paretonbd_loglik
 from bayesclv.maths.backend import NUMPY_OPS, ops_for
 
 EDGE_ROWS = np.array([
@@ -25,6 +25,8 @@ FAMILIES = {
                                      (0.3, 40.0, 2.0, 1.5), (2.0, 1.5, 0.3, 40.0)]),
     "bgnbd": (bgnbd_loglik, [(0.243, 4.414, 0.793, 2.426), (0.243, 4.414, 0.793, 1.0),
                              (2.0, 40.0, 3.0, 0.5)]),
+    "mbgnbd": (mbgnbd_loglik, [(0.525, 6.183, 0.891, 1.614), (0.243, 4.414, 0.793, 1.0),
+                               (2.0, 40.0, 3.0, 0.5), (0.1, 1.0, 0.2, 20.0)]),
 }
 
 

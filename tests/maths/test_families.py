@@ -3,12 +3,16 @@
 import numpy as np
 import pytest
 
-from bayesclv.maths.families import BG_NBD, FAMILIES, PARETO_NBD, family
+from bayesclv.maths.families import BG_NBD, FAMILIES, MBG_NBD, PARETO_NBD, family
 
 PUBLISHED = {
     "pareto_nbd": (0.553, 10.578, 0.606, 11.669),
     "bg_nbd": (0.243, 4.414, 0.793, 2.426),
+    "mbg_nbd": (0.525, 6.183, 0.891, 1.614),
 }
+# Histories (x, t_x, T) in weeks, x = 0 and heavy buyers included.
+HISTORIES = (np.array([0.0, 0, 2, 10, 30]), np.array([0.0, 0, 30.43, 5, 38]),
+             np.array([0.0, 38.86, 38.86, 39, 39]))
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))
@@ -39,6 +43,45 @@ def test_alive_parameters_are_the_conditional_posteriors():
         [0.553 + 3, 10.578 + 30, 0.606, 11.669 + 30])
     assert BG_NBD.alive_parameters(PUBLISHED["bg_nbd"], x, T) == pytest.approx(
         [0.243 + 3, 4.414 + 30, 0.793, 2.426 + 3])
+    # x repeat purchases survived and the chance at the first purchase too
+    assert MBG_NBD.alive_parameters(PUBLISHED["mbg_nbd"], x, T) == pytest.approx(
+        [0.525 + 3, 6.183 + 30, 0.891, 1.614 + 3 + 1])
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_conditional_expectation_is_p_alive_times_the_expectation_if_alive(name):
+    # What scoring relies on: per period, P(alive) × alive_expected_purchases at
+    # alive_parameters is the family's conditional expectation.
+    record = family(name)
+    x, t_x, T = HISTORIES
+    if_alive = record.alive_expected_purchases(
+        *record.alive_parameters(PUBLISHED[name], x, T), 52.0)
+    np.testing.assert_allclose(
+        record.p_alive(*PUBLISHED[name], x, t_x, T) * if_alive,
+        record.conditional_expected_purchases(*PUBLISHED[name], x, t_x, T, 52.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_simulated_futures_of_the_alive_average_to_the_expectation_if_alive(name):
+    record = family(name)
+    n = 200_000
+    x, T = np.full(n, 4.0), np.full(n, 30.0)
+    params = record.alive_parameters([np.full(n, v) for v in PUBLISHED[name]], x, T)
+    future = record.alive_future(np.random.default_rng(3), params, np.ones(n, dtype=bool))
+    total = future.purchases(0.0, 10.0) + future.purchases(10.0, 52.0)
+    want = record.alive_expected_purchases(*(p[0] for p in params), 52.0)
+    assert abs(total.mean() - want) < 4 * total.std() / np.sqrt(n)
+
+
+def test_a_new_mbg_customer_may_be_gone_before_any_repeat_purchase():
+    # b/(a+b) survive the first purchase; the rest never buy again. Over 1e12 weeks a
+    # survivor buys nothing with probability (α/(α+1e12))^r ≈ 1e-6 only.
+    n = 200_000
+    r, alpha, a, b = PUBLISHED["mbg_nbd"]
+    params = [np.full(n, v) for v in PUBLISHED["mbg_nbd"]]
+    bought = MBG_NBD.future(np.random.default_rng(4), params, None).purchases(0.0, 1e12)
+    never = (bought == 0).mean()
+    assert abs(never - a / (a + b)) < 4 * np.sqrt(never * (1 - never) / n)
 
 
 def test_doubling_the_purchase_rate_doubles_pareto_expected_purchases():
@@ -49,5 +92,5 @@ def test_doubling_the_purchase_rate_doubles_pareto_expected_purchases():
 
 
 def test_unknown_family_names_the_known_ones():
-    with pytest.raises(ValueError, match="pareto_nbd, bg_nbd"):
-        family("mbg_nbd")
+    with pytest.raises(ValueError, match="pareto_nbd, bg_nbd, mbg_nbd"):
+        family("bg_cnbd")

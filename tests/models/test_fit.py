@@ -11,9 +11,11 @@ from bayesclv.datasets import load_cdnow_summary_39wk
 from bayesclv.errors import ConvergenceWarning, DataError
 from bayesclv.models import Fit, fit
 
-# Fader, Hardie & Lee (2005) and Fader & Hardie's notes: CDNOW sample, 39 weeks, MLE.
+# Fader, Hardie & Lee (2005) and Fader & Hardie's notes: CDNOW sample, 39 weeks, MLE;
+# MBG/NBD: BTYDplus's MLE of the same data (tests/maths/test_mbgnbd.py reproduces it).
 PUBLISHED = {
     "bg_nbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+    "mbg_nbd": {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
     "pareto_nbd": {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669},
     "spend": {"p": 6.25, "q": 3.74, "gamma": 15.44},
 }
@@ -36,7 +38,7 @@ def posterior_means(result: Fit) -> dict[str, float]:
     return out
 
 
-@pytest.mark.parametrize("family", ["bg_nbd", "pareto_nbd"])
+@pytest.mark.parametrize("family", ["bg_nbd", "mbg_nbd", "pareto_nbd"])
 def test_map_reproduces_published_mle(cdnow, spec_factory, family):
     result = fit(cdnow, spec_factory(family, method="map"), progress=False)
     mode = posterior_means(result)

@@ -18,7 +18,7 @@ def simulated_summary(family: str, n_segments: int) -> CustomerSummary:
     return CustomerSummary.from_frame(frame, customer="customer_id", segment="segment")
 
 
-@pytest.mark.parametrize("family_name", ["bg_nbd", "pareto_nbd"])
+@pytest.mark.parametrize("family_name", ["bg_nbd", "mbg_nbd", "pareto_nbd"])
 @pytest.mark.parametrize("n_segments", [1, 3])
 def test_potential_is_sum_over_customers_of_loglik(family_name, n_segments):
     family = FAMILIES[family_name]

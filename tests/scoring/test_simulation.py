@@ -7,13 +7,14 @@ from hand_fits import PUBLISHED
 from bayesclv.maths import (
     bgnbd_conditional_expected_purchases,
     gammagamma_conditional_mean_spend,
+    mbgnbd_conditional_expected_purchases,
     paretonbd_conditional_expected_purchases,
 )
 from bayesclv.scoring.inputs import CustomerInputs, PosteriorDraws
 from bayesclv.scoring.simulation import simulate_periods
 
 
-@pytest.mark.parametrize("family", ["bg_nbd", "pareto_nbd"])
+@pytest.mark.parametrize("family", ["bg_nbd", "mbg_nbd", "pareto_nbd"])
 def test_simulator_matches_closed_form_conditional_expectation(family):
     n = 40_000
     params = PUBLISHED[family]
@@ -33,6 +34,7 @@ def test_simulator_matches_closed_form_conditional_expectation(family):
                                              np.random.default_rng(3)):
         bought, spent = bought + purchases, spent + spend
     closed = {"bg_nbd": bgnbd_conditional_expected_purchases,
+              "mbg_nbd": mbgnbd_conditional_expected_purchases,
               "pareto_nbd": paretonbd_conditional_expected_purchases}[family]
     expected = closed(*params.values(), chunk.x, chunk.t_x, chunk.T, 52.0)
     error = bought.std(axis=0) / np.sqrt(n)

@@ -34,6 +34,12 @@ def bg_nbd_expected_purchases(t, r, alpha, a, b):
     return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
 
 
+def mbg_nbd_expected_purchases(t, r, alpha, a, b):
+    """E[X(t)] of the MBG/NBD (Batislam, Denizel & Filiztekin 2007)."""
+    hyp = hyp2f1(r, b + 1, a + b, t / (alpha + t))
+    return b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+
+
 def summarise(transactions, calibration_end, holdout_end):
     """Reference summariser: same-day purchases are one occasion with summed amount."""
     occasions = transactions.groupby(["customer_id", "date"], as_index=False).agg(
@@ -88,6 +94,12 @@ def bg_world() -> SimulatedWorld:
     return simulate_customers(truth, N_LARGE, seed=2)
 
 
+@pytest.fixture(scope="module")
+def mbg_world() -> SimulatedWorld:
+    truth = draw_truth("mbg_nbd", 1, tau=0.0, seed=0)
+    return simulate_customers(truth, N_LARGE, seed=5)
+
+
 @pytest.fixture(scope="module", params=["pareto_nbd", "bg_nbd"])
 def unequal_world(request) -> SimulatedWorld:
     truth = draw_truth(request.param, len(UNEQUAL_SIZES), tau=0.4, seed=3)
@@ -101,7 +113,7 @@ def one_segment(world: SimulatedWorld) -> dict[str, float]:
 # --- reproducibility -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd"])
+@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd", "mbg_nbd"])
 def test_same_seed_same_world_other_seed_other_world(family):
     truth = draw_truth(family, 3, seed=7)
     assert draw_truth(family, 3, seed=7).segments.identical(truth.segments)
@@ -273,6 +285,53 @@ def test_bg_nbd_fraction_alive_matches_closed_form(bg_world):
     assert abs(alive.mean() - per_customer.mean()) < 4 * se
 
 
+# --- MBG/NBD against closed forms --------------------------------------------------
+
+
+def test_mbg_nbd_mean_calibration_purchases_match_closed_form(mbg_world):
+    params = one_segment(mbg_world)
+    customers = mbg_world.customers
+    expected = mbg_nbd_expected_purchases(
+        customers["T"].to_numpy(), params["r"], params["alpha"], params["a"], params["b"]
+    )
+    events = customers["events_calibration"].to_numpy()
+    se = events.std(ddof=1) / np.sqrt(events.size)
+    assert abs(events.mean() - expected.mean()) < 4 * se
+
+
+def test_mbg_nbd_fraction_alive_matches_closed_form(mbg_world):
+    # As for BG/NBD, with the chance at the first purchase survived first:
+    # P(alive at t) = E[(1 - p) (alpha / (alpha + p t))^r], over p ~ Beta(a, b) by quadrature.
+    params = one_segment(mbg_world)
+    customers = mbg_world.customers
+    T = customers["T"].to_numpy()
+    beta_pdf = stats.beta(params["a"], params["b"]).pdf
+    unique_T, inverse = np.unique(T, return_inverse=True)
+    p_alive = np.array([
+        integrate.quad(
+            lambda p, t=t: (
+                beta_pdf(p) * (1 - p) * (params["alpha"] / (params["alpha"] + p * t)) ** params["r"]
+            ),
+            0,
+            1,
+        )[0]
+        for t in unique_T
+    ])[inverse]
+    alive = customers["alive"].to_numpy()
+    se = np.sqrt(np.sum(p_alive * (1 - p_alive))) / T.size
+    assert abs(alive.mean() - p_alive.mean()) < 4 * se
+
+
+def test_mbg_nbd_customers_gone_at_the_first_purchase_never_buy_again(mbg_world):
+    params = one_segment(mbg_world)
+    customers = mbg_world.customers
+    gone = customers["dropout_time"].to_numpy() == 0
+    share = params["a"] / (params["a"] + params["b"])
+    assert abs(gone.mean() - share) < 4 * np.sqrt(share * (1 - share) / gone.size)
+    bought = customers["x"].to_numpy() + customers["x_holdout"].to_numpy()
+    assert bought[gone].sum() == 0 and not customers["alive"].to_numpy()[gone].any()
+
+
 # --- Gamma-Gamma spend ---------------------------------------------------------------
 
 
@@ -351,7 +410,7 @@ def test_customer_truth_is_consistent_with_dropout(unequal_world):
 
 @settings(max_examples=20, deadline=None)
 @given(
-    family=st.sampled_from(["pareto_nbd", "bg_nbd"]),
+    family=st.sampled_from(["pareto_nbd", "bg_nbd", "mbg_nbd"]),
     calibration_weeks=st.integers(1, 30),
     holdout_weeks=st.integers(0, 10),
     seed=st.integers(0, 2**32 - 1),

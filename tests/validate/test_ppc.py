@@ -4,11 +4,16 @@ import numpy as np
 import pytest
 
 from bayesclv.datasets import load_cdnow_summary_39wk
-from bayesclv.maths import bgnbd_expected_purchases, paretonbd_expected_purchases
+from bayesclv.maths import (
+    bgnbd_expected_purchases,
+    mbgnbd_expected_purchases,
+    paretonbd_expected_purchases,
+)
 from bayesclv.models import fit
 from bayesclv.validate.ppc import predictive_check, simulate_repeat_purchases
 
 BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+MBG = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
 PARETO = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 T = np.linspace(5.0, 40.0, 8)
 
@@ -17,6 +22,7 @@ T = np.linspace(5.0, 40.0, 8)
     ("family", "params", "expected"),
     [
         ("bg_nbd", BG, bgnbd_expected_purchases),
+        ("mbg_nbd", MBG, mbgnbd_expected_purchases),
         ("pareto_nbd", PARETO, paretonbd_expected_purchases),
     ],
 )
