@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bayesclv.actions import Action
-from bayesclv.data import ColumnMap, CustomerSummary
+from bayesclv.data import CustomerSummary
 from bayesclv.errors import BayesCLVError, ConvergenceWarning, DataError, SpecError
 from bayesclv.models import Fit
 from bayesclv.models.fit import check_fit_matches
@@ -219,6 +219,7 @@ def learn(
 ) -> None:
     """Learn an action's purchase, dropout (and spend) effects from an experiment's log."""
     from bayesclv.decision.treatment import learn_effect_from_log
+    from bayesclv.pipeline import spec_columns
 
     with _errors_as_messages():
         spec = load_spec(spec_path)
@@ -241,7 +242,8 @@ def learn(
         sampler = spec.sampler
         with console.status("sampling the models with the treatment…"):
             learned = learn_effect_from_log(
-                tested, log, table, end=last, columns=_columns(spec), spend=spec.spend,
+                tested, log, table, end=last, columns=spec_columns(spec), spend=spec.spend,
+                timezone=spec.data.timezone,
                 priors=spec.priors, spend_priors=spec.spend_priors,
                 time_unit=spec.data.time_unit, draws=sampler.draws, tune=sampler.tune,
                 chains=sampler.chains, seed=sampler.seed, target_accept=sampler.target_accept)
@@ -432,12 +434,6 @@ def _action_named(spec: ModelSpec, name: str) -> Action:
     hint = f"; did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(map(repr, names)) or "none: add [[actions]] to the spec"
     raise SpecError(f"--action {name!r} is not an action of the spec{hint} (actions: {listed})")
-
-
-def _columns(spec: ModelSpec) -> ColumnMap:
-    data = spec.data
-    return ColumnMap(customer=data.customer, date=data.date, amount=data.amount,
-                     segment=data.segment_column if data.segmentation == "column" else None)
 
 
 def _read_assignment(path: Path) -> pd.DataFrame:

@@ -175,17 +175,9 @@ def typed_columns(
     faults["missing_customer"] = _blank(raw_customer, strip=False)
 
     date_missing = _blank(raw_date)
-    shown_date = raw_date  # the date as error messages show it
-    if isinstance(raw_date.dtype, pd.DatetimeTZDtype):
-        # an instant: the time it shows in the reference zone, as DuckDB and Spark take it
-        parsed = shown_date = raw_date.dt.tz_convert(timezone).dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_dtype(raw_date.dtype):
-        parsed = raw_date
-    elif _is_text(raw_date):
-        text = _text(raw_date).str.strip()
-        parsed = _parse_dates(text.where(~date_missing & _matches(text, DATE_TEXT)), timezone)
-    else:
-        raise _type_error(columns.date, raw_date.dtype, "dates or ISO 8601 date strings")
+    parsed = parse_dates(raw_date, columns.date, timezone)
+    # the date as error messages show it: an instant in the reference zone
+    shown_date = parsed if isinstance(raw_date.dtype, pd.DatetimeTZDtype) else raw_date
     faults["missing_date"] = date_missing
     faults["bad_date"] = ~date_missing & parsed.isna().to_numpy()
     # whole days, at the parsed resolution: a trip through nanoseconds would wrap 9999-12-31
@@ -270,6 +262,42 @@ def _check_constant_segment(
     code = ids.get_loc(customer)
     seen = sorted(str(label) for label in labels.take(np.unique(seg_s[code_s == code])))
     raise segment_conflict_error(column, customer, (seen[0], seen[-1]))
+
+
+def parse_dates(raw: pd.Series, column: str, timezone: str) -> pd.Series:
+    """A column of dates as naive datetimes, by the rules every engine follows.
+
+    An instant (a zone-aware timestamp, or text with a UTC offset) is shown in ``timezone``;
+    a naive timestamp or date text without an offset is the day as written. Blank and
+    unreadable values are NaT (the caller names them).
+
+    Parameters
+    ----------
+    raw
+        The column: datetimes (naive or zone-aware) or ISO 8601 text.
+    column
+        Its name, for the error message.
+    timezone
+        The reference zone (an IANA name).
+
+    Returns
+    -------
+    pandas.Series
+        Naive datetimes.
+
+    Raises
+    ------
+    DataError
+        When the column holds neither dates nor text.
+    """
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_convert(timezone).dt.tz_localize(None)
+    if pd.api.types.is_datetime64_dtype(raw.dtype):
+        return raw
+    if not _is_text(raw):
+        raise _type_error(column, raw.dtype, "dates or ISO 8601 date strings")
+    text = _text(raw).str.strip()
+    return _parse_dates(text.where(~_blank(raw) & _matches(text, DATE_TEXT)), timezone)
 
 
 def _parse_dates(text: pd.Series, timezone: str) -> pd.Series:

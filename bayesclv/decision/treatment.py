@@ -22,7 +22,8 @@ import xarray as xr
 
 from bayesclv.actions import Action, Effect
 from bayesclv.data import ColumnMap, CustomerSummary, summarise
-from bayesclv.data.validate import parse_day
+from bayesclv.data.pandas_engine import parse_dates
+from bayesclv.data.validate import DEFAULT_TIMEZONE, parse_day
 from bayesclv.decision.experiment import _prior_moments, _sampler, effect_prior, quiet_pymc
 from bayesclv.errors import DataError, SpecError
 from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverged
@@ -114,7 +115,8 @@ class LearnedTreatment:
 
 def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame, *,
                           end: object, columns: ColumnMap = ColumnMap(),  # noqa: B008
-                          time_unit: str = "weeks", spend: bool = True,
+                          time_unit: str = "weeks", timezone: str = DEFAULT_TIMEZONE,
+                          spend: bool = True,
                           priors: PriorSpec = PriorSpec(),  # noqa: B008
                           spend_priors: PriorSpec = PriorSpec(),  # noqa: B008
                           effect_tau_sigma: float = 0.2, draws: int = 1000, tune: int = 1000,
@@ -143,6 +145,9 @@ def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame,
         the parameters and both factors are partially pooled across segments.
     time_unit
         ``"weeks"`` or ``"days"``: the unit of the model's rates.
+    timezone
+        The zone in which an instant (a zone-aware timestamp, a date with a UTC offset) in
+        the log or the assignment falls on its day; naive dates are taken as written.
     spend
         Also learn the factor on the mean spend per purchase (a Gamma-Gamma fit of the
         spend before and after the action, paired with the frequency fit).
@@ -176,6 +181,9 @@ def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame,
     """
     if not isinstance(action, Action):
         raise SpecError(f"action must be an Action, got {type(action).__name__}")
+    if spend and columns.amount is None:
+        raise SpecError("spend=True needs the log's amounts, but columns.amount is None; "
+                        "pass spend=False to learn the purchase and dropout effects only")
     processes = (*EFFECT_PARAMETERS, "spend") if spend else tuple(EFFECT_PARAMETERS)
     priors_by_process = {process: effect_prior(action, process) for process in processes}
     checked = _sampler(draws=draws, tune=tune, chains=chains, seed=seed)
@@ -184,7 +192,7 @@ def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame,
     sampler = SamplerSpec(chains=checked.chains, tune=checked.tune, draws=checked.draws,
                           seed=checked.seed, target_accept=target_accept)
     histories, arm = treated_histories(log, assignment, end=end, columns=columns,
-                                       time_unit=time_unit)
+                                       time_unit=time_unit, timezone=timezone)
     model = build_treatment_model(
         histories, priors,
         {process: NormalPrior(*priors_by_process[process].normal())
@@ -244,12 +252,13 @@ def _sample(model: pm.Model, sampler: SamplerSpec, progress: bool,
 
 def treated_histories(log: object, assignment: pd.DataFrame, *, end: object,
                       columns: ColumnMap = ColumnMap(),  # noqa: B008
-                      time_unit: str = "weeks") -> tuple[TreatedHistories, np.ndarray]:
+                      time_unit: str = "weeks", timezone: str = DEFAULT_TIMEZONE
+                      ) -> tuple[TreatedHistories, np.ndarray]:
     """Every customer's history, with when the action reached the treated ones.
 
     Parameters
     ----------
-    log, assignment, end, columns, time_unit
+    log, assignment, end, columns, time_unit, timezone
         As for :func:`learn_effect_from_log`.
 
     Returns
@@ -262,8 +271,8 @@ def treated_histories(log: object, assignment: pd.DataFrame, *, end: object,
     """
     end_day = parse_day(end, "end")
     summary = summarise(log, calibration_end=end_day, observation_end=end_day, columns=columns,
-                        time_unit=time_unit)
-    table = _assignment(assignment, summary, end_day)
+                        time_unit=time_unit, timezone=timezone)
+    table = _assignment(assignment, summary, end_day, timezone)
     ids = summary.frame.index.astype(str)
     arm = np.full(len(ids), -1)
     position = ids.get_indexer(table.index)
@@ -296,8 +305,8 @@ def treated_histories(log: object, assignment: pd.DataFrame, *, end: object,
         if not before.any():
             continue
         upto = summarise(log, calibration_end=day - pd.Timedelta(days=1), holdout_end=end_day,
-                         observation_end=end_day, columns=columns,
-                         time_unit=time_unit).frame.reindex(ids[before])
+                         observation_end=end_day, columns=columns, time_unit=time_unit,
+                         timezone=timezone).frame.reindex(ids[before])
         x_post[before] = upto["x_holdout"].to_numpy(int)
         n_pre = upto["n_spend"].to_numpy(int)
         n_spend_post[before] = n_spend[before] - n_pre
@@ -309,8 +318,8 @@ def treated_histories(log: object, assignment: pd.DataFrame, *, end: object,
                             n_spend_post=n_spend_post, spend_post=spend_post), arm
 
 
-def _assignment(assignment: pd.DataFrame, summary: CustomerSummary,
-                end: pd.Timestamp) -> pd.DataFrame:
+def _assignment(assignment: pd.DataFrame, summary: CustomerSummary, end: pd.Timestamp,
+                timezone: str) -> pd.DataFrame:
     """The assignment table indexed by customer id, checked, or a DataError naming the row."""
     if not isinstance(assignment, pd.DataFrame):
         raise DataError(f"assignment must be a pandas DataFrame, got {type(assignment).__name__}")
@@ -340,11 +349,7 @@ def _assignment(assignment: pd.DataFrame, summary: CustomerSummary,
     treated = treated.astype(bool).to_numpy()
     raw = assignment["treated_on"]
     blank = raw.isna() | raw.astype(str).str.strip().isin(["", "NaT", "nan", "None"])
-    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        on = raw.dt.tz_localize(None) if isinstance(raw.dtype, pd.DatetimeTZDtype) else raw
-    else:
-        on = pd.to_datetime(raw.where(~blank).astype(str).str.strip(), format="ISO8601",
-                            errors="coerce")
+    on = parse_dates(raw, "treated_on", timezone)
     unreadable = on.isna() & ~blank
     problems = [
         (unreadable.to_numpy(), "is not a date (use YYYY-MM-DD)"),

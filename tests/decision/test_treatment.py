@@ -7,7 +7,7 @@ import pytest
 from bayesclv.actions import Action, Effect
 from bayesclv.data import ColumnMap
 from bayesclv.decision.treatment import learn_effect_from_log, treated_histories
-from bayesclv.errors import DataError
+from bayesclv.errors import DataError, SpecError
 from bayesclv.simulate import HierarchicalTruth, simulate_experiment
 
 END = "2024-03-01"
@@ -136,3 +136,22 @@ def test_segments_get_their_own_jointly_drawn_effects(monkeypatch):
         np.expm1(learned.posterior["posterior"]["log_f_dropout"].values[..., 0].ravel()))
     table = learned.summary()
     assert list(table["segment"].unique()) == ["all", "x", "y"] and len(table) == 9
+
+
+@pytest.mark.parametrize(("timezone", "tau_days"), [("UTC", 31.0), ("America/New_York", 30.0)])
+def test_an_action_time_with_an_offset_falls_on_its_day_in_the_reference_zone(timezone,
+                                                                              tau_days):
+    # 23:30 in New York on 1 February is 04:30 on 2 February in UTC
+    assignment = hand_assignment(treated_on=(0, "2024-02-01T23:30:00-05:00"))
+    histories, _ = treated_histories(hand_log(), assignment, end=END, timezone=timezone)
+    ids = list(histories.summary.frame.index.astype(str))
+    assert histories.tau[ids.index("a")] * 7 == pytest.approx(tau_days)
+    # the purchase on 1 February counts after the action only where it was that day
+    assert histories.x_post[ids.index("a")] == (2 if tau_days == 30.0 else 1)
+
+
+def test_spend_needs_amounts():
+    action = Action("offer", cost=1.0, effects=(Effect("dropout_rate", -0.5, 0.1),))
+    with pytest.raises(SpecError, match="spend=True needs the log's amounts"):
+        learn_effect_from_log(action, hand_log(), hand_assignment(), end=END,
+                              columns=ColumnMap(amount=None))
