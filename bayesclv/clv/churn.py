@@ -98,7 +98,7 @@ def churn_by_segment(draws: xr.Dataset, *, p_alive_threshold: float = 0.5,
         ["value_at_risk"])
     counts = segment_totals(
         xr.Dataset({"n": flagged.astype(float).expand_dims(chain=[0], draw=[0])},
-                   coords={"segment": draws["segment"]}), ["n"])
+                   coords={"segment": draws["segment"]}, attrs=draws.attrs), ["n"])
     table.insert(1, "n_at_risk", counts["n"].values[0, 0].astype(int))
     table["flagged_value_at_risk_mean"] = flagged_totals["value_at_risk"].mean(
         ("chain", "draw")).values

@@ -17,7 +17,7 @@ from bayesclv.clv import (
     score_to_parquet,
     segment_totals,
 )
-from bayesclv.data import CustomerSummary
+from bayesclv.data import CustomerSummary, summarise
 from bayesclv.spec import ValueSpec
 
 
@@ -79,6 +79,26 @@ def test_value_at_risk_definition_and_ranking(draws):
     assert row["n_at_risk"] == int((p.mean(("chain", "draw")) < 0.5).sum())
     assert row["flagged_value_at_risk_mean"] <= row["value_at_risk_mean"]
     assert 0 < row["share_of_value_at_risk"] < 1
+
+
+def test_churn_counts_each_segment_in_its_own_row(cdnow_log, spec_factory, fit_factory):
+    # customers appear in the order b, a, c; the fit (and every table) lists a, b, c
+    ids = cdnow_log["customer_id"].unique()
+    segments = pd.Series(np.array(["b", "a", "c"])[np.arange(ids.size) % 3], index=ids)
+    summary = summarise(cdnow_log, calibration_end="1997-09-30", segments=segments)
+    fit = fit_factory(spec_factory("pareto_nbd"), segments=("a", "b", "c"), draws=5,
+                      scale={"s": [0.3, 1.0, 3.0]})
+    draws = clv_draws(fit, summary)
+    table = churn_by_segment(draws)
+    flagged = draws["p_alive"].mean(("chain", "draw")).values < 0.5
+    risk = draws["value_at_risk"].mean(("chain", "draw")).values
+    label = draws["segment"].values
+    for segment in ("a", "b", "c"):
+        mask = flagged & (label == segment)
+        assert table.loc[segment, "n_at_risk"] == mask.sum()
+        assert table.loc[segment, "flagged_value_at_risk_mean"] == pytest.approx(
+            risk[mask].sum(), rel=1e-9)
+    assert len(set(table["n_at_risk"].iloc[:3])) == 3
 
 
 def test_chunked_scoring_equals_in_memory(cdnow, spec_factory, fit_factory, tmp_path):
