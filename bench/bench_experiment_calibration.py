@@ -1,7 +1,8 @@
 """Calibration of effects learned from an experiment's log, beside the old outcome-table proxy.
 
 Each replication draws a Pareto/NBD world around CDNOW's published parameters and a true
-treatment (log f_λ ~ N(0, 0.25), log f_μ ~ N(log 0.7, 0.3)), simulates a randomised action
+treatment (log f_λ ~ N(0, 0.25), log f_μ ~ N(log 0.7, 0.3), log f_z ~ N(0, 0.15) on the
+mean spend per purchase), simulates a randomised action
 on the recently active customers (``bayesclv.simulate.simulate_experiment``: 26 weeks of
 history, half of those active in the last 13 weeks treated, 26 weeks of follow-up) and
 learns the effects twice:
@@ -10,7 +11,8 @@ learns the effects twice:
   every customer's whole history;
 * **the proxy** (``learn_effect`` on an outcome table of the experiment's customers):
   ``dropout_rate`` from "bought in the last 13 weeks of the follow-up", ``purchase_rate``
-  from purchases in the follow-up (exposure 26 weeks) — what an analyst could do before.
+  from purchases in the follow-up (exposure 26 weeks), ``spend`` from the average amount
+  per purchase in the follow-up — what an analyst could do before.
 
 It prints, per method and process, how often the 90 % interval covers the true relative
 change (nominal 90 %; the issue's band 80–98 %), the mean interval width and the mean error,
@@ -80,12 +82,15 @@ def _replication(rep: int, rng: np.random.Generator, args: argparse.Namespace) -
     truth = HierarchicalTruth.from_frame("pareto_nbd", pd.DataFrame(population, index=["all"]))
     f_purchase = float(np.exp(rng.normal(0.0, 0.25)))
     f_dropout = float(np.exp(rng.normal(np.log(0.7), 0.3)))
+    f_spend = float(np.exp(rng.normal(0.0, 0.15)))
     world = simulate_experiment(truth, args.customers, purchase_factor=f_purchase,
-                                dropout_factor=f_dropout, follow_up_weeks=FOLLOW_UP_WEEKS,
-                                seed=int(rng.integers(2**31)))
+                                dropout_factor=f_dropout, spend_factor=f_spend,
+                                follow_up_weeks=FOLLOW_UP_WEEKS, seed=int(rng.integers(2**31)))
     action = Action("offer", cost=1.0, effects=(Effect("dropout_rate", -0.5, 1.0),
-                                                Effect("purchase_rate", -0.5, 1.0)))
-    truths = {"purchase_rate": f_purchase - 1.0, "dropout_rate": f_dropout - 1.0}
+                                                Effect("purchase_rate", -0.5, 1.0),
+                                                Effect("spend", -0.5, 1.0)))
+    truths = {"purchase_rate": f_purchase - 1.0, "dropout_rate": f_dropout - 1.0,
+              "spend": f_spend - 1.0}
     rows = []
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -95,15 +100,17 @@ def _replication(rep: int, rng: np.random.Generator, args: argparse.Namespace) -
                                         seed=rep)
     seconds = time.perf_counter() - start
     for process, effect in learned.effects.items():
-        rows.append(_row(rep, "log", process, effect, truths[process], seconds,
-                         learned.convergence.ok))
+        fit_ok = (learned.spend_convergence if process == "spend" else learned.convergence).ok
+        rows.append(_row(rep, "log", process, effect, truths[process], seconds, fit_ok))
     table = _outcome_table(world)
     for process, outcome, exposure in (("dropout_rate", "retained", None),
-                                       ("purchase_rate", "purchases", "weeks")):
+                                       ("purchase_rate", "purchases", "weeks"),
+                                       ("spend", "spend", None)):
         start = time.perf_counter()
+        data = table.dropna(subset=["spend"]) if process == "spend" else table
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            proxy = learn_effect(action, process, table, outcome=outcome, exposure=exposure,
+            proxy = learn_effect(action, process, data, outcome=outcome, exposure=exposure,
                                  seed=rep)
         rows.append(_row(rep, "proxy", process, proxy.effect, truths[process],
                          time.perf_counter() - start, proxy.convergence.ok))
@@ -111,7 +118,8 @@ def _replication(rep: int, rng: np.random.Generator, args: argparse.Namespace) -
 
 
 def _outcome_table(world) -> pd.DataFrame:
-    """Per experiment customer: purchases in the follow-up, and bought in its last weeks."""
+    """Per experiment customer: purchases and mean amount in the follow-up, and bought in its
+    last weeks (the mean amount is NaN for customers without a purchase)."""
     log = world.transactions
     after = log[log["date"] >= world.treated_on]
     recent = after[after["date"] > world.end - pd.Timedelta(weeks=RECENT_WEEKS)]
@@ -120,6 +128,7 @@ def _outcome_table(world) -> pd.DataFrame:
         "treated": world.assignment["treated"].astype(int).to_numpy(),
         "purchases": after.groupby("customer_id").size().reindex(ids, fill_value=0).to_numpy(),
         "retained": ids.isin(set(recent["customer_id"])).astype(int).to_numpy(),
+        "spend": after.groupby("customer_id")["amount"].mean().reindex(ids).to_numpy(),
         "weeks": float(FOLLOW_UP_WEEKS),
     }, index=ids.to_numpy())
 
