@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bayesclv.actions import Action
@@ -22,7 +23,14 @@ from bayesclv.models.fit import check_fit_matches
 from bayesclv.outputs import atomic_write, check_free
 from bayesclv.report import ReportPack, write_report
 from bayesclv.scoring.summaries import PORTFOLIO
-from bayesclv.spec import FAMILIES, ModelSpec, PriorSpec, SamplerSpec, load_spec
+from bayesclv.spec import (
+    FAMILIES,
+    ModelSpec,
+    PriorSpec,
+    SamplerSpec,
+    load_spec,
+    require_purchase_value,
+)
 
 app = typer.Typer(
     help="Bayesian customer lifetime value: summarise, fit and report from a model spec.",
@@ -151,6 +159,7 @@ def decide(
 
     with _errors_as_messages():
         spec = load_spec(spec_path)
+        require_purchase_value(spec.spend, spec.value)  # before a long fit, not after
         out.mkdir(parents=True, exist_ok=True)
         summary = summarise_spec(spec)
         result = _fit_or_load(spec, fit_path, summary)
@@ -185,6 +194,7 @@ def report(
     with _errors_as_messages():
         chosen = check_formats(formats or FORMATS)  # before a long fit, not after
         spec = load_spec(spec_path)
+        require_purchase_value(spec.spend, spec.value)
         check_free([out / f"{spec.name}.{f}" for f in chosen if f != "csv"], overwrite=force)
         summary = summarise_spec(spec)
         result = _fit_or_load(spec, fit_path, summary)
@@ -406,7 +416,7 @@ def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | No
         table,
         title=(
             f"{spec.name}: posterior parameters ({result.time_unit}; "
-            f"HDI {spec.value.hdi_prob:.0%}; γ in currency units)"
+            f"HDI {spec.value.hdi_prob:.0%}{'; γ in currency units' if spec.spend else ''})"
         ),
     )
     for part, convergence in result.convergence().items():
@@ -513,6 +523,7 @@ class _errors_as_messages:
 
     def __exit__(self, kind, error, traceback) -> bool:
         if error is not None and isinstance(error, BayesCLVError):
-            console.print(f"[bold red]error:[/bold red] {error}")
+            # escaped: a message naming a TOML table ("[value]") is text, not Rich markup
+            console.print(f"[bold red]error:[/bold red] {escape(str(error))}")
             raise typer.Exit(code=2)
         return False

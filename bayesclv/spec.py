@@ -53,7 +53,8 @@ class DataSpec:
     amount
         Column of the purchase amounts, or None for a log without amounts (``amount =
         false`` in TOML): the summary then counts purchases only, which needs
-        ``model.spend = false`` and a segmentation that does not use amounts.
+        ``model.spend = false`` and a segmentation that does not use amounts (and, for CLV
+        in money, ``value.per_purchase``).
     segment_column
         Column holding the segment label (``segmentation = "column"``).
     segmentation
@@ -194,6 +195,12 @@ class ValueSpec:
         Probability mass of reported highest-density intervals.
     currency
         Name of the transaction amounts' currency (e.g. ``"USD"``), shown in reports.
+    per_purchase
+        Revenue of one purchase (currency, before the margin) when there is no spend model
+        (``model.spend = false``, e.g. a log without amounts): every purchase of every
+        customer is worth this in every posterior draw. None (the default): the spend model
+        values purchases, and a fit without one has no money outputs
+        (:func:`require_purchase_value`).
     """
 
     margin: float = 1.0
@@ -202,6 +209,7 @@ class ValueSpec:
     period: str = "month"
     hdi_prob: float = 0.90
     currency: str = "currency units"
+    per_purchase: float | None = None
 
     def __post_init__(self) -> None:
         _require(_is_number(self.margin) and 0 < self.margin <= 1,
@@ -218,6 +226,11 @@ class ValueSpec:
                  f"value.hdi_prob must be in (0, 1), got {self.hdi_prob!r}")
         _require(isinstance(self.currency, str),
                  f"value.currency must be a string, got {self.currency!r}")
+        _require(self.per_purchase is None
+                 or (_is_number(self.per_purchase) and math.isfinite(self.per_purchase)
+                     and self.per_purchase > 0),
+                 "value.per_purchase is the revenue of one purchase, a finite number > 0 "
+                 f"({self.currency}), got {self.per_purchase!r}")
 
 
 @dataclass(frozen=True)
@@ -231,7 +244,9 @@ class ModelSpec:
     family
         Frequency/dropout model: ``"pareto_nbd"`` (default), ``"bg_nbd"`` or ``"mbg_nbd"``.
     spend
-        Whether to fit the Gamma-Gamma spend model alongside.
+        Whether to fit the Gamma-Gamma spend model alongside. Without it, money outputs value
+        every purchase at ``value.per_purchase`` (which a spec with ``spend = true`` may not
+        set).
     data, priors, spend_priors, sampler, value
         The sections of the spec.
     spend_sampler
@@ -270,6 +285,8 @@ class ModelSpec:
                  "model.spend = true (the default) fits the spend model to the amounts, but "
                  "data.amount = false (the log has no amounts); set model.spend = false to "
                  "fit purchases only")
+        _require(not (self.spend and self.value.per_purchase is not None),
+                 _two_purchase_values(self.value.per_purchase))
         object.__setattr__(self, "spend_sampler", dict(self.spend_sampler))
         _spend_sampler_spec(self.sampler, self.spend_sampler)
 
@@ -364,6 +381,40 @@ def _sampler_fields(sampler: SamplerSpec) -> dict[str, Any]:
     """The sampler's settings as a TOML-shaped mapping (unset ones left out)."""
     values = {f.name: getattr(sampler, f.name) for f in fields(SamplerSpec)}
     return {k: v for k, v in values.items() if v is not None}
+
+
+def require_purchase_value(spend: bool, value: ValueSpec) -> None:
+    """Check that a purchase has one value: the spend model's, or ``value.per_purchase``.
+
+    Money outputs (CLV, action values, the report) multiply expected purchases by a value
+    per purchase; it comes from the Gamma-Gamma spend model or, without one, from
+    ``value.per_purchase``, never from both.
+
+    Parameters
+    ----------
+    spend
+        Whether there is a spend model (``model.spend``, or a fit's ``spend`` part).
+    value
+        The money settings in use.
+
+    Raises
+    ------
+    SpecError
+        Naming ``value.per_purchase`` and ``model.spend`` when there is neither or both.
+    """
+    _require(not (spend and value.per_purchase is not None),
+             _two_purchase_values(value.per_purchase))
+    _require(spend or value.per_purchase is not None,
+             "there is no spend model (model.spend = false), so a purchase has no value in "
+             "money: set value.per_purchase in the spec's [value] (the revenue of one "
+             "purchase, before the margin), or fit the spend model (model.spend = true) on a "
+             "log with amounts")
+
+
+def _two_purchase_values(per_purchase: float | None) -> str:
+    return (f"value.per_purchase = {per_purchase!r} values every purchase alike, but "
+            "model.spend = true values them with the spend model; set model.spend = false to "
+            "use value.per_purchase, or leave value.per_purchase out")
 
 
 def load_spec(path: str | Path) -> ModelSpec:
@@ -504,6 +555,7 @@ def _value_spec(table: Mapping[str, Any]) -> ValueSpec:
         period=choice(table, "period", PERIODS, p, default="month"),
         hdi_prob=number(table, "hdi_prob", p, default=0.90),
         currency=typed(table, "currency", str, p, default="currency units"),
+        per_purchase=number(table, "per_purchase", p),
     )
 
 

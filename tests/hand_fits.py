@@ -26,7 +26,8 @@ def _posterior(values: dict[str, np.ndarray], segments) -> xr.DataTree:
 def make_fit(spec, segments=("all",), *, chains=2, draws=50, spread=0.1, scale=None, seed=0):
     """A Fit whose draws scatter log-normally (sd ``spread``) around the published values.
 
-    ``scale`` maps a parameter to per-segment multipliers (to make segments differ).
+    ``scale`` maps a parameter to per-segment multipliers (to make segments differ). A spec
+    with ``spend = false`` gets no spend model (the frequency draws are the same as with one).
     """
     rng = np.random.default_rng(seed)
     scale = scale or {}
@@ -45,5 +46,5 @@ def make_fit(spec, segments=("all",), *, chains=2, draws=50, spread=0.1, scale=N
         time_unit="weeks",
         fingerprint="hand-built",
         frequency=_posterior(draws_of(PUBLISHED[spec.family]), segments),
-        spend=_posterior(draws_of(PUBLISHED["spend"]), segments),
+        spend=_posterior(draws_of(PUBLISHED["spend"]), segments) if spec.spend else None,
     )

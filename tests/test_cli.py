@@ -239,17 +239,35 @@ def test_learn_errors_are_one_clear_line(tmp_path, change, message):
     assert message in " ".join(result.output.split())
 
 
-def test_a_log_without_amounts_is_summarised_and_fitted_for_purchases(tmp_path):
+VISITS_SPEC = """[model]
+name = "visits"
+spend = false
+[data]
+source = "visits.csv"
+amount = false
+calibration_end = 1997-09-30
+holdout_end = 1998-06-30
+[sampler]
+method = "map"
+[budget]
+amount = 500.0
+[[actions]]
+name = "bigger_baskets"
+cost = 0.5
+[actions.eligibility]
+p_alive = [0.3, 1.0]
+[actions.effects]
+spend = [0.05, 0.15]
+"""
+
+
+def test_a_log_without_amounts_is_valued_at_the_specs_value_per_purchase(tmp_path):
     from bayesclv.datasets import load_cdnow
     from bayesclv.models import Fit
 
     load_cdnow("sample").drop(columns=["amount"]).to_csv(tmp_path / "visits.csv", index=False)
     spec = tmp_path / "visits.toml"
-    spec.write_text(
-        '[model]\nname = "visits"\nspend = false\n'
-        '[data]\nsource = "visits.csv"\namount = false\ncalibration_end = 1997-09-30\n'
-        'holdout_end = 1998-06-30\n[sampler]\nmethod = "map"\n'
-    )
+    spec.write_text(VISITS_SPEC)
     summary = tmp_path / "summary.csv"
     result = runner.invoke(app, ["summarise", str(spec), "--out", str(summary)])
     assert result.exit_code == 0, result.output
@@ -260,14 +278,48 @@ def test_a_log_without_amounts_is_summarised_and_fitted_for_purchases(tmp_path):
     result = runner.invoke(app, ["fit", str(spec), "--out", str(fit_path)])
     assert result.exit_code == 0, result.output
     assert "fitting pareto_nbd (map" in result.output and "gamma" not in result.output
+    assert "γ" not in result.output
     assert Fit.load(fit_path).spend is None
-    # money needs amounts (or a value per purchase): a named line, not a traceback
-    result = runner.invoke(app, ["report", str(spec), "--fit", str(fit_path),
-                                 "--out", str(tmp_path / "pack")])
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "this fit has no spend model" in " ".join(result.output.split())
+    # money without a value per purchase: refused before any fitting, naming the field
+    for command in ("report", "decide"):
+        result = runner.invoke(app, [command, str(spec), "--out", str(tmp_path / "none")])
+        assert result.exit_code == 2 and "fitting" not in result.output, result.output
+        assert " ".join(result.output.split()) == (
+            "error: there is no spend model (model.spend = false), so a purchase has no value "
+            "in money: set value.per_purchase in the spec's [value] (the revenue of one "
+            "purchase, before the margin), or fit the spend model (model.spend = true) on a "
+            "log with amounts")
+    assert not (tmp_path / "none").exists()
+    # with one, the finance pack and the decisions are in money at 25 USD a purchase
+    spec.write_text(VISITS_SPEC.replace(
+        "[budget]", '[value]\nper_purchase = 25.0\nmargin = 0.3\ncurrency = "USD"\n[budget]'))
+    pack = tmp_path / "pack"
+    result = runner.invoke(app, ["report", str(spec), "--fit", str(fit_path), "--format", "csv",
+                                 "--format", "html", "--out", str(pack)])
+    assert result.exit_code == 0, result.output
+    equity = pd.read_csv(pack / "visits_customer_equity.csv").set_index("segment")
+    portfolio = equity.loc["portfolio"]
+    assert portfolio["clv_mean"] == pytest.approx(0.3 * 25.0
+                                                  * portfolio["discounted_purchases_mean"],
+                                                  rel=1e-12)
+    customers = pd.read_csv(pack / "visits_customer_clv.csv")
+    assert len(customers) == 2357 and (customers["expected_spend_mean"] == 25.0).all()
+    parameters = pd.read_csv(pack / "visits_parameters.csv")
+    assert list(parameters["parameter"]) == ["r", "alpha", "s", "beta"]
+    periods = pd.read_csv(pack / "visits_value_by_period.csv")
+    first = periods[(periods["segment"] == "portfolio") & (periods["period"] == 1)]
+    first = first.set_index("variable")["mean"]
+    assert first["revenue"] == pytest.approx(25.0 * first["expected_purchases"], rel=1e-12)
+    page = (pack / "visits.html").read_text(encoding="utf-8")
+    assert "value per purchase" in page and "25 USD for every purchase of every customer" in page
+    decisions = pd.read_csv(pack / "visits_decisions_by_segment.csv")
+    assert set(decisions["action"]) == {"bigger_baskets"}
+    result = runner.invoke(app, ["decide", str(spec), "--fit", str(fit_path),
+                                 "--out", str(tmp_path / "decide")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "decide" / "visits_allocation.csv").exists()
     # spend = true (the default) on a log without amounts is refused before any work
-    spec.write_text(spec.read_text().replace("spend = false\n", ""))
+    spec.write_text(VISITS_SPEC.replace("spend = false\n", ""))
     result = runner.invoke(app, ["fit", str(spec)])
     assert result.exit_code == 2 and "fitting" not in result.output
     assert ("model.spend = true (the default) fits the spend model to the amounts, but "

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from bayesclv.errors import SpecError
-from bayesclv.spec import ModelSpec, load_spec, resolve_source
+from bayesclv.spec import ModelSpec, ValueSpec, load_spec, require_purchase_value, resolve_source
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -202,3 +202,43 @@ def test_a_log_without_amounts_is_data_amount_false_with_spend_false():
     with pytest.raises(SpecError, match="field 'data.amount' must be a column name, or false "
                                         "for a log without amounts, got True"):
         ModelSpec.from_dict(minimal(data={"amount": True}))
+
+
+def test_a_value_per_purchase_values_purchases_when_there_is_no_spend_model():
+    spec = ModelSpec.from_dict(minimal(model={"spend": False}, data={"amount": False},
+                                       value={"per_purchase": 25}))
+    assert spec.value.per_purchase == 25.0
+    assert spec.to_dict()["value"]["per_purchase"] == 25.0
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+    assert ModelSpec.from_dict(minimal()).value.per_purchase is None
+    assert "per_purchase" not in ModelSpec.from_dict(minimal()).to_dict()["value"]
+    require_purchase_value(spec.spend, spec.value)  # one value per purchase: fine
+    require_purchase_value(True, ValueSpec())
+    # neither: refused for money outputs, naming the field to set
+    with pytest.raises(SpecError) as caught:
+        require_purchase_value(False, ValueSpec())
+    assert str(caught.value) == (
+        "there is no spend model (model.spend = false), so a purchase has no value in money: "
+        "set value.per_purchase in the spec's [value] (the revenue of one purchase, before "
+        "the margin), or fit the spend model (model.spend = true) on a log with amounts")
+    # both: the spec is refused when read, not one of them silently ignored
+    both = ("value.per_purchase = 25.0 values every purchase alike, but model.spend = true "
+            "values them with the spend model; set model.spend = false to use "
+            "value.per_purchase, or leave value.per_purchase out")
+    with pytest.raises(SpecError) as caught:
+        ModelSpec.from_dict(minimal(value={"per_purchase": 25.0}))
+    assert str(caught.value) == both
+    with pytest.raises(SpecError) as caught:
+        require_purchase_value(True, ValueSpec(per_purchase=25.0))
+    assert str(caught.value) == both
+
+
+@pytest.mark.parametrize("bad", [0, -3.0, float("nan"), float("inf"), True, "25"])
+def test_a_value_per_purchase_is_a_positive_finite_number(bad):
+    with pytest.raises(SpecError) as caught:
+        ValueSpec(per_purchase=bad, currency="USD")
+    assert str(caught.value) == ("value.per_purchase is the revenue of one purchase, a finite "
+                                 f"number > 0 (USD), got {bad!r}")
+    with pytest.raises(SpecError, match="field 'value.per_purchase' must be a number, got "
+                                        "'25'"):
+        ModelSpec.from_dict(minimal(model={"spend": False}, value={"per_purchase": "25"}))

@@ -80,7 +80,7 @@ def iter_scores(
     chosen = value if value is not None else fit.spec.value
     settings = value_settings(chosen, fit.time_unit, convention)
     prob = resolve_hdi_prob(xr.Dataset(), hdi_prob if hdi_prob is not None else chosen.hdi_prob)
-    post = posterior_draws(fit, thin=thin)
+    post = posterior_draws(fit, thin=thin, value=settings.value)
     inputs = customer_inputs(summary, fit)
     cost = per_customer(retention_cost, inputs, "retention_cost")
     order = np.lexsort((inputs.t_x, inputs.T, inputs.x, inputs.code))
@@ -136,7 +136,8 @@ def score_customers(
     Parameters
     ----------
     fit
-        A frequency/dropout fit with a spend model.
+        A frequency/dropout fit with a spend model, or without one when the value
+        settings give ``per_purchase`` (every purchase then worth that much).
     summary
         The customers to score.
     value

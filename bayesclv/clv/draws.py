@@ -30,7 +30,8 @@ VARIABLES: dict[str, str] = {
     "p_alive": "probability the customer is alive at the calibration end",
     "expected_purchases": "expected purchases over the horizon after the calibration end",
     "discounted_purchases": "discounted expected purchases over the horizon",
-    "expected_spend": "expected spend per purchase (currency), Gamma-Gamma conditional mean",
+    "expected_spend": "expected spend per purchase (currency): Gamma-Gamma conditional mean, "
+                      "or value.per_purchase without a spend model",
     "clv": "residual CLV: margin x spend x discounted purchases - retention cost (currency)",
     "value_at_risk": "(1 - P(alive)) x the residual CLV the customer would have if alive "
                      "(currency, gross of retention cost)",
@@ -83,7 +84,8 @@ def clv_draws(
 
     For every draw and customer: P(alive) at the calibration end, expected purchases over
     the horizon, the per-period discounted expected purchases, the Gamma-Gamma conditional
-    mean spend (customers without repeat spend get their segment's prior mean), and
+    mean spend (customers without repeat spend get their segment's prior mean; without a
+    spend model, ``value.per_purchase`` for every draw and customer), and
     ``clv = margin × expected_spend × discounted_purchases − retention_cost``. This is
     **residual** value, from the calibration end on; total CLV would add the value already
     realised. Memory is samples × customers × 8 bytes per variable: for large bases use
@@ -92,7 +94,8 @@ def clv_draws(
     Parameters
     ----------
     fit
-        A frequency/dropout fit with a spend model.
+        A frequency/dropout fit with a spend model, or without one when the value
+        settings give ``per_purchase`` (every purchase then worth that much).
     summary
         The customers to score (in the fit's time unit, segments known to the fit).
     value
@@ -114,6 +117,12 @@ def clv_draws(
         (currency per purchase), ``clv`` and ``value_at_risk`` (currency); units and the
         discount convention in ``attrs``.
 
+    Raises
+    ------
+    SpecError
+        If the fit has no spend model and ``value.per_purchase`` is unset, or has one and
+        it is set (a purchase has one value: :func:`bayesclv.spec.require_purchase_value`).
+
     Examples
     --------
     >>> draws = clv_draws(fit, summary, retention_cost=2.0)  # doctest: +SKIP
@@ -121,7 +130,7 @@ def clv_draws(
     """
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
-    post = posterior_draws(fit, thin=thin)
+    post = posterior_draws(fit, thin=thin, value=settings.value)
     inputs = customer_inputs(summary, fit)
     cost = per_customer(retention_cost, inputs, "retention_cost")
     block = compute_block(post, inputs, settings, cost)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from bayesclv.maths import gammagamma_conditional_mean_spend
 from bayesclv.models import Fit
-from bayesclv.scoring.inputs import posterior_draws
-from bayesclv.scoring.quantities import Histories, horizon_if_alive, p_alive
+from bayesclv.scoring.inputs import CustomerInputs, posterior_draws
+from bayesclv.scoring.quantities import Histories, expected_spend, horizon_if_alive, p_alive
 from bayesclv.scoring.settings import Convention, value_settings
 from bayesclv.spec import ValueSpec
 
@@ -29,13 +28,15 @@ def new_customer_value(
     (the family's unconditional expectation: P(alive at 0), which is 1 except for MBG/NBD's
     dropout chance at the first purchase, × the purchases expected if alive); these are
     discounted per period from the acquisition date and valued at the segment's prior mean
-    spend p γ / (q − 1) times the margin. The first purchase itself is not included:
+    spend p γ / (q − 1) (without a spend model: ``value.per_purchase``) times the margin.
+    The first purchase itself is not included:
     add its margin if acquisition cost is to be set against it too.
 
     Parameters
     ----------
     fit
-        A frequency/dropout fit with a spend model.
+        A frequency/dropout fit with a spend model, or without one when the value
+        settings give ``per_purchase`` (every purchase then worth that much).
     value
         Money and time settings (default: the fit's ``spec.value``).
     convention
@@ -52,7 +53,7 @@ def new_customer_value(
     """
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
-    post = posterior_draws(fit, thin=thin)
+    post = posterior_draws(fit, thin=thin, value=settings.value)
     n_segments = len(post.segments)
     code = np.arange(n_segments)
     zeros = np.zeros(n_segments)
@@ -60,8 +61,10 @@ def new_customer_value(
                           ages=np.column_stack([code, zeros, zeros]), age_inverse=code)
     alive = p_alive(post, newcomers)
     purchases, discounted = (alive * v for v in horizon_if_alive(post, newcomers, settings))
-    spend = gammagamma_conditional_mean_spend(
-        post.spend["p"], post.spend["q"], post.spend["gamma"], 0.0, 0.0)
+    labels = np.array(post.segments, dtype=object)
+    spend = expected_spend(post, CustomerInputs(  # a newcomer: no history, no repeat spend
+        customer=labels, segment=labels, code=code, x=zeros, t_x=zeros, T=zeros,
+        n_spend=zeros, mean_spend=zeros))
     coords = {"segment": list(post.segments)}
     data = {
         "expected_purchases": purchases,

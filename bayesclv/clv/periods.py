@@ -44,7 +44,8 @@ def value_by_period(
     Parameters
     ----------
     fit
-        A frequency/dropout fit with a spend model.
+        A frequency/dropout fit with a spend model, or without one when the value
+        settings give ``per_purchase`` (every purchase then worth that much).
     summary
         The customers (their histories after the calibration end are projected).
     value
@@ -72,7 +73,7 @@ def value_by_period(
         raise DataError(f"chunk_size={chunk_size!r} must be a positive integer")
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
-    post = posterior_draws(fit, thin=thin)
+    post = posterior_draws(fit, thin=thin, value=settings.value)
     inputs = customer_inputs(summary, fit)
     labels = list(summary.segments)
     if PORTFOLIO in labels:

@@ -43,7 +43,8 @@ def predictive_clv(
     Parameters
     ----------
     fit
-        A frequency/dropout fit with a spend model.
+        A frequency/dropout fit with a spend model, or without one when the value
+        settings give ``per_purchase`` (every purchase then worth that much).
     summary
         The customers (histories up to the calibration end).
     value
@@ -66,7 +67,7 @@ def predictive_clv(
     """
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
-    post = posterior_draws(fit, thin=thin)
+    post = posterior_draws(fit, thin=thin, value=settings.value)
     inputs = customer_inputs(summary, fit)
     cost = per_customer(retention_cost, inputs, "retention_cost")
     rng = np.random.default_rng(seed)

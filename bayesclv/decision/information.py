@@ -105,7 +105,7 @@ def value_of_information(
     eligible = values["eligible"].values
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
-    post = posterior_draws(fit, thin=thin)
+    post = posterior_draws(fit, thin=thin, value=settings.value)
     segment = values["segment"].values.astype(str)
     rng = np.random.default_rng([seed, 1])
     frames = []

@@ -19,7 +19,9 @@ where D' is the discounted expected purchases given alive with λ and μ (or p) 
 effect, and ρ the reactivation probability (0 unless the action reactivates lapsed
 customers). A reactivated customer is scored as if alive at the calibration end; given the
 history, a customer who lapsed at τ < T has a purchase rate no lower than one alive at T, so
-this is a conservative approximation of a win-back's value.
+this is a conservative approximation of a win-back's value. Without a spend model, spend is
+``value.per_purchase`` for every customer and draw, and a spend effect scales it the same
+way.
 """
 
 from __future__ import annotations
@@ -154,7 +156,8 @@ def action_values(
     Parameters
     ----------
     fit
-        A frequency/dropout fit with a spend model.
+        A frequency/dropout fit with a spend model, or without one when the value
+        settings give ``per_purchase`` (every purchase then worth that much).
     summary
         The customers to decide about (segments known to the fit).
     actions
@@ -196,7 +199,7 @@ def action_values(
         raise SpecError(f"action names must be unique, got {names}")
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
-    post = posterior_draws(fit, thin=thin)
+    post = posterior_draws(fit, thin=thin, value=settings.value)
     inputs = customer_inputs(summary, fit)
     for action in actions:
         _check_segments(action, post.segments)

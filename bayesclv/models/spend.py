@@ -87,7 +87,8 @@ def build_gamma_gamma(
     if spenders.empty:
         raise DataError(
             "no customer has a repeat purchase with a positive amount: the spend model "
-            "(Gamma-Gamma) has nothing to fit; set model.spend = false"
+            "(Gamma-Gamma) has nothing to fit; set model.spend = false, and value.per_purchase "
+            "(the revenue of one purchase) for CLV in money"
         )
     defaults = {
         "log_p": default_prior("log_p"),

@@ -91,7 +91,8 @@ def build_report(
     Parameters
     ----------
     fit
-        A fit (NUTS or MAP) with a spend model.
+        A fit (NUTS or MAP) with a spend model, or without one when the spec gives
+        ``value.per_purchase``.
     summary
         The customers it was fitted on (with holdout columns for the holdout check).
     spec
@@ -177,6 +178,11 @@ def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
                   f"margin {value.margin:.0%}, discount {value.annual_discount_rate:.0%} per "
                   f"year, per {value.period}"),
         ("currency", value.currency),
+        *([("value per purchase",
+            f"{value.per_purchase:,g} {value.currency} for every purchase of every customer, in "
+            "every draw (value.per_purchase: there is no spend model, so expected spend is "
+            "this and revenue is this × purchases)")]
+          if value.per_purchase is not None else []),
         ("intervals", f"{value.hdi_prob:.0%} highest-density intervals (HDI) of the posterior; "
                       "totals use the HDI of per-draw sums"),
     ]
@@ -222,8 +228,11 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
     spec = spec if spec is not None else fit.spec
     value = spec.value
     money, level = value.currency, f"{value.hdi_prob:.0%} HDI"
-    terms = (f"{money}, residual over {value.horizon_months:g} months, margin "
+    per_purchase = ("" if value.per_purchase is None
+                    else f", every purchase {value.per_purchase:,g} {money}")
+    terms = (f"{money}, residual over {value.horizon_months:g} months{per_purchase}, margin "
              f"{value.margin:.0%}, discount {value.annual_discount_rate:.0%}/year; {level}")
+    gamma = f", γ in {money}" if fit.spend is not None else ""
     thin = report_thin(fit)
     on_step("scoring customers")
     draws = clv_draws(fit, summary, value=value, thin=thin)
@@ -231,7 +240,7 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
     equity = customer_equity(draws)
     tables = [
         ReportTable("parameters", f"posterior parameters per segment ({level}; α, β per "
-                    f"{fit.time_unit[:-1]}, γ in {money})", fit.summary(value.hdi_prob),
+                    f"{fit.time_unit[:-1]}{gamma})", fit.summary(value.hdi_prob),
                     note="r_hat and ess_bulk: convergence diagnostics (R-hat ≤ 1.01 and bulk "
                          "ESS ≥ 400 are the usual thresholds)."),
         ReportTable("customer_equity", f"customer equity per segment: {terms}",

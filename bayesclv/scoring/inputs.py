@@ -15,6 +15,7 @@ import xarray as xr
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.models import Fit
+from bayesclv.spec import ValueSpec, require_purchase_value
 
 __all__ = ["CustomerInputs", "PosteriorDraws", "customer_inputs", "posterior_draws"]
 
@@ -35,6 +36,9 @@ class PosteriorDraws:
         Gamma-Gamma's ``p, q, gamma``, each (samples, segments), or None.
     chain, draw
         The chain and draw label of each sample.
+    value_per_purchase
+        Without a spend model: the revenue of one purchase (currency), the same in every
+        sample and for every customer (``value.per_purchase``); None otherwise.
     """
 
     family: str
@@ -43,6 +47,7 @@ class PosteriorDraws:
     spend: dict[str, np.ndarray] | None
     chain: np.ndarray
     draw: np.ndarray
+    value_per_purchase: float | None = None
 
     @property
     def n_samples(self) -> int:
@@ -61,7 +66,8 @@ class PosteriorDraws:
         )
 
 
-def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True) -> PosteriorDraws:
+def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True,
+                    value: ValueSpec | None = None) -> PosteriorDraws:
     """Collect the fit's parameter draws, keeping every ``thin``-th draw of each chain.
 
     Parameters
@@ -71,19 +77,32 @@ def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True) -> Post
     thin
         Keep draws 0, thin, 2·thin, … of every chain (memory and time scale with 1/thin).
     need_spend
-        Require the Gamma-Gamma posterior (and check q > 1 in every draw).
+        Require a value per purchase: the Gamma-Gamma posterior (checking q > 1 in every
+        draw) or, for a fit without a spend model, ``value.per_purchase``.
+    value
+        The money settings in use (default: the fit's ``spec.value``); only their
+        ``per_purchase`` is read, and only when ``need_spend``.
 
     Raises
     ------
     DataError
-        If ``thin`` is not a positive integer, the fit has no spend model but one is needed,
-        or some draw has q ≤ 1 (infinite expected spend).
+        If ``thin`` is not a positive integer, or some draw has q ≤ 1 (infinite expected
+        spend).
+    SpecError
+        If ``need_spend`` and the fit has no spend model and ``value.per_purchase`` is
+        unset, or has one and ``value.per_purchase`` is set
+        (:func:`bayesclv.spec.require_purchase_value`).
     """
     if not isinstance(thin, (int, np.integer)) or thin < 1:
         raise DataError(f"thin={thin!r} must be a positive integer")
     frequency = fit.parameters().isel(draw=slice(None, None, thin))
     spend = None
+    per_purchase = None
     if need_spend:
+        chosen = value if value is not None else fit.spec.value
+        require_purchase_value(fit.spend is not None, chosen)
+        per_purchase = chosen.per_purchase
+    if need_spend and fit.spend is not None:
         spend = _paired(_stacked(fit.spend_parameters()),
                         frequency.sizes["chain"] * frequency.sizes["draw"])
         bad = int((spend["q"] <= 1).sum())
@@ -101,6 +120,7 @@ def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True) -> Post
         spend=spend,
         chain=chain.ravel(),
         draw=draw.ravel(),
+        value_per_purchase=per_purchase,
     )
 
 

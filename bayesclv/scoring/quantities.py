@@ -184,14 +184,16 @@ def horizon_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSetti
 
 
 def expected_spend(post: PosteriorDraws, chunk: CustomerInputs) -> np.ndarray:
-    """Gamma-Gamma conditional mean spend per transaction (currency).
+    """Expected spend per transaction (currency): Gamma-Gamma's conditional mean, or a constant.
 
-    Customers with no repeat spend (n = 0) get their segment's prior mean p γ / (q − 1).
+    With the spend model, customers with no repeat spend (n = 0) get their segment's prior
+    mean p γ / (q − 1). Without it, every sample and customer gets ``value.per_purchase``
+    (``post.value_per_purchase``).
 
     Parameters
     ----------
     post
-        Posterior draws collected with the spend model.
+        Posterior draws collected with a value per purchase (``need_spend``).
     chunk
         The customers.
 
@@ -203,11 +205,13 @@ def expected_spend(post: PosteriorDraws, chunk: CustomerInputs) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``post`` has no spend draws.
+        If ``post`` has neither spend draws nor a value per purchase.
     """
     spend = post.spend
     if spend is None:
-        raise ValueError("posterior draws were collected without the spend model")
+        if post.value_per_purchase is None:
+            raise ValueError("posterior draws were collected without a value per purchase")
+        return np.full((post.n_samples, len(chunk)), post.value_per_purchase)
     code = chunk.code
     return gammagamma_conditional_mean_spend(
         spend["p"][:, code], spend["q"][:, code], spend["gamma"][:, code],

@@ -77,6 +77,8 @@ class ValueSettings:
                 f"cash flows at period {self.convention}; months of 30.4375 days"
             ),
             "value_kind": "residual CLV: value after the calibration end only",
+            **({"value_per_purchase": self.value.per_purchase}
+               if self.value.per_purchase is not None else {}),
         }
 
 

@@ -10,7 +10,8 @@ zbar:
   K ~ Geometric(p) more purchases happen; MBG/NBD: the same with p ~ Beta(a, b + x + 1);
 * purchases while alive are Poisson(λ) in time;
 * spend: ν ~ Gamma(q + p·n, rate γ + n·zbar) and each purchase is Gamma(p, rate ν), so the
-  N purchases of a period total Gamma(N·p, rate ν).
+  N purchases of a period total Gamma(N·p, rate ν); without a spend model, N purchases
+  total N × ``value.per_purchase``.
 
 The conditional posteriors follow from the alive branch of each likelihood, λ^x e^{−λT}
 × e^{−μT} (Pareto/NBD), × (1 − p)^x (BG/NBD) or × (1 − p)^(x+1) (MBG/NBD); the family
@@ -50,7 +51,8 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
     ------
     tuple of numpy.ndarray
         One ``(purchases, spend)`` pair per period, each (samples, customers); spend
-        (currency) is zeros when the posterior has no spend model.
+        (currency) is purchases × ``post.value_per_purchase`` when the posterior has no
+        spend model, zeros when it has no value per purchase either.
     """
     rows = distinct_histories(chunk)
     alive = rng.random((post.n_samples, len(chunk))) < p_alive(post, rows)[:, rows.inverse]
@@ -59,6 +61,7 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
         [post.frequency[name][:, chunk.code] for name in record.natural], chunk.x, chunk.T)
     future = record.alive_future(rng, params, alive)
     nu = None
+    per_purchase = post.value_per_purchase if post.value_per_purchase is not None else 0.0
     if post.spend is not None:
         g = {name: values[:, chunk.code] for name, values in post.spend.items()}
         nu = rng.gamma(g["q"] + g["p"] * chunk.n_spend,
@@ -67,5 +70,5 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
     for end in boundaries:
         bought = future.purchases(start, end)
         start = end
-        spend = rng.gamma(bought * g["p"], 1.0 / nu) if nu is not None else np.zeros(bought.shape)
+        spend = rng.gamma(bought * g["p"], 1.0 / nu) if nu is not None else per_purchase * bought
         yield bought, spend

@@ -5,9 +5,16 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
-from bayesclv.clv import clv_draws, new_customer_value, segment_totals, value_by_period
-from bayesclv.data import CustomerSummary, summarise
+from bayesclv.clv import (
+    clv_draws,
+    new_customer_value,
+    predictive_clv,
+    segment_totals,
+    value_by_period,
+)
+from bayesclv.data import ColumnMap, CustomerSummary, summarise
 from bayesclv.errors import DataError, SpecError
 from bayesclv.maths import (
     bgnbd_conditional_expected_purchases,
@@ -153,7 +160,8 @@ def test_errors_name_the_bad_argument(cdnow, spec_factory, fit_factory):
         clv_draws(fit, cdnow, thin=0)
     with pytest.raises(SpecError, match="horizon_months"):
         clv_draws(fit, cdnow, value=ValueSpec(horizon_months=0))
-    with pytest.raises(DataError, match="spend"):
+    with pytest.raises(SpecError, match=r"so a purchase has no value in money: set "
+                                         r"value\.per_purchase"):
         clv_draws(replace(fit, spend=None), cdnow)
 
 
@@ -169,3 +177,93 @@ def test_per_period_flows_add_up_per_segment(cdnow_log, spec_factory, fit_factor
         np.testing.assert_allclose(
             periods["discounted_margin"].sel(segment=segment).sum("period"),
             totals["clv"].sel(segment=segment), rtol=1e-10)
+
+
+# A log without amounts: the fit has no spend model and value.per_purchase values purchases.
+PER_PURCHASE = ValueSpec(per_purchase=25.0, margin=0.3)
+
+
+@pytest.fixture(scope="module")
+def visits(cdnow_log):
+    """The CDNOW sample without its amounts: purchases only, spend unknown."""
+    return summarise(cdnow_log.drop(columns=["amount"]), calibration_end="1997-09-30",
+                     columns=ColumnMap(amount=None))
+
+
+def without_spend(spec_factory, family, value=PER_PURCHASE):
+    return replace(spec_factory(family, spend=False), value=value)
+
+
+def test_a_value_per_purchase_reproduces_the_published_expectation(cdnow, spec_factory,
+                                                                     fit_factory):
+    # FHL 2005: at the published BG/NBD estimates the customer with x = 2, t_x = 30.43,
+    # T = 38.86 (CDNOW's "0001") expects 1.226 purchases in the next 39 weeks; undiscounted,
+    # at 25 per purchase and a 30 % margin, that is 0.3 × 25 × 1.226 = 9.195.
+    value = replace(PER_PURCHASE, horizon_months=39 * 7 / 30.4375, annual_discount_rate=0.0)
+    fit = fit_factory(without_spend(spec_factory, "bg_nbd", value), draws=2, spread=0.0)
+    assert fit.spend is None
+    first = clv_draws(fit, cdnow)[["clv", "expected_spend"]].sel(customer="0001")
+    np.testing.assert_array_equal(first["expected_spend"], 25.0)
+    np.testing.assert_allclose(first["clv"], 0.3 * 25 * 1.226, atol=0.3 * 25 * 5e-4)  # 3 d.p.
+
+
+@pytest.mark.parametrize("family", ["bg_nbd", "mbg_nbd", "pareto_nbd"])
+def test_clv_at_a_value_per_purchase_is_value_margin_and_discounted_purchases(
+        visits, spec_factory, fit_factory, family):
+    fit = fit_factory(without_spend(spec_factory, family), draws=5)
+    draws = clv_draws(fit, visits)
+    assert draws.attrs["value_per_purchase"] == 25.0
+    # per draw and customer, from the closed forms alone: the conditional expectation
+    # (P(alive) × purchases expected if alive) of each month, discounted at 10 %/year at
+    # the month's end, × 25 × 0.3
+    frame = visits.frame
+    hist = (frame["x"].to_numpy(), frame["t_x"].to_numpy(), frame["T"].to_numpy())
+    params = _params(fit, fit.family.natural)
+    conditional = CLOSED[family][1]
+    discounted, before = 0.0, 0.0
+    for month in range(1, 37):
+        through = conditional(*params, *hist, month * ONE_MONTH)
+        discounted = discounted + 1.1 ** (-month / 12) * (through - before)
+        before = through
+    np.testing.assert_allclose(draws["clv"].values.reshape(10, -1), 25.0 * 0.3 * discounted,
+                               rtol=1e-9)
+    np.testing.assert_array_equal(draws["expected_spend"], 25.0)
+
+
+def test_a_value_per_purchase_equals_a_spend_model_of_that_constant_spend(
+        visits, spec_factory, fit_factory):
+    # Gamma-Gamma with p = 1, q = 2, γ = 25 in every draw gives customers without repeat
+    # spend (all of a log without amounts) the prior mean p γ / (q − 1) = 25: the same
+    # numbers, bit for bit, in every money output.
+    fit = fit_factory(without_spend(spec_factory, "pareto_nbd"), draws=6)
+    shape = fit.parameters()["r"].shape
+    posterior = fit.frequency["posterior"].to_dataset()
+    spend = xr.Dataset({name: (("chain", "draw", "segment"), np.full(shape, level))
+                        for name, level in (("p", 1.0), ("q", 2.0), ("gamma", 25.0))},
+                       coords=posterior[["r"]].coords)
+    modelled = replace(fit, spec=replace(fit.spec, spend=True, value=replace(
+        PER_PURCHASE, per_purchase=None)), spend=xr.DataTree.from_dict({"posterior": spend}))
+    for score in (lambda f: clv_draws(f, visits, retention_cost=1.0),
+                  lambda f: value_by_period(f, visits, chunk_size=700),
+                  lambda f: new_customer_value(f)):
+        xr.testing.assert_identical(score(fit).drop_attrs(), score(modelled).drop_attrs())
+
+
+def test_the_value_settings_passed_give_the_value_per_purchase(visits, spec_factory,
+                                                               fit_factory):
+    fit = fit_factory(without_spend(spec_factory, "bg_nbd"), draws=3)
+    spec_value = clv_draws(fit, visits)["clv"]
+    doubled = clv_draws(fit, visits, value=replace(PER_PURCHASE, per_purchase=50.0))["clv"]
+    np.testing.assert_allclose(doubled, 2 * spec_value, rtol=1e-15)
+    periods = value_by_period(fit, visits, value=replace(PER_PURCHASE, per_purchase=50.0))
+    np.testing.assert_allclose(periods["revenue"], 50.0 * periods["expected_purchases"],
+                               rtol=1e-12)
+    simulated = predictive_clv(fit, visits, seed=1)
+    np.testing.assert_array_equal(simulated["revenue"], 25.0 * simulated["purchases"])
+    with pytest.raises(SpecError, match=r"^there is no spend model \(model.spend = false\), "
+                                        r"so a purchase has no value in money"):
+        clv_draws(fit, visits, value=ValueSpec())
+    spend_fit = fit_factory(spec_factory("bg_nbd"), draws=3)
+    with pytest.raises(SpecError, match=r"^value\.per_purchase = 25\.0 values every purchase "
+                                        r"alike, but model\.spend = true"):
+        clv_draws(spend_fit, visits, value=PER_PURCHASE)

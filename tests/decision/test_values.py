@@ -1,5 +1,7 @@
 """Incremental value per draw: exact identities, simulation, eligibility, seeds, truth recovery."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -204,3 +206,18 @@ def test_jointly_learned_effects_are_drawn_together_across_processes_and_segment
     np.testing.assert_allclose(2 * (factors.purchase[:, 1] - 1.0), 1.0 - factors.dropout[:, 1],
                                atol=1e-15)
     assert np.unique(factors.purchase[:, 0]).size > 100
+
+
+def test_without_a_spend_model_a_spend_effect_scales_the_value_per_purchase(
+        cdnow, spec_factory, fit_factory):
+    # spend = false, value.per_purchase = 20: the baseline is 20 × margin × discounted
+    # purchases, and a +12 % spend effect adds 12 % of it, as it would to modelled spend
+    value = replace(VALUE, per_purchase=20.0)
+    fit = fit_factory(replace(spec_factory("bg_nbd", spend=False), value=value), draws=10)
+    values = action_values(fit, cdnow, [known("spend", 0.12, cost=1.0)])
+    draws = clv_draws(fit, cdnow)
+    np.testing.assert_allclose(values["baseline_clv"], 20.0 * 0.3 * draws["discounted_purchases"],
+                               rtol=1e-12)
+    np.testing.assert_allclose(values["incremental_value"].isel(action=0),
+                               0.12 * values["baseline_clv"] - 1.0, rtol=1e-10, atol=1e-10)
+    assert values.attrs["value_per_purchase"] == 20.0

@@ -117,3 +117,34 @@ def test_the_same_fit_and_seed_give_byte_identical_files(spec, cdnow, fit_factor
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in written})
     assert digests[0] == digests[1]
     assert dict(pack.facts)["generated"].startswith("2023-11-14 22:13 by bayesclv")
+
+
+def test_a_fit_without_spend_model_is_valued_at_the_value_per_purchase(spec, cdnow,
+                                                                       fit_factory):
+    # spend = false and value.per_purchase: the pack states the value per purchase, and its
+    # parameters are the frequency model's alone. The fit's own spec has no value per
+    # purchase (as a saved fit reported under a spec that now gives one): every table must
+    # take it from the spec passed.
+    from bayesclv.clv import clv_draws, customer_equity
+
+    unpriced = replace(spec, spend=False, actions=())
+    priced = replace(unpriced, value=replace(spec.value, per_purchase=40.0))
+    fit = fit_factory(unpriced, draws=20)
+    pack = build_report(fit, cdnow, priced)
+    assert [t.key for t in pack.tables] == VALUE_KEYS
+    facts = dict(pack.facts)
+    assert facts["model"] == "cdnow: pareto_nbd"
+    assert facts["value per purchase"] == (
+        "40 USD for every purchase of every customer, in every draw (value.per_purchase: there "
+        "is no spend model, so expected spend is this and revenue is this × purchases)")
+    parameters = pack.table("parameters")
+    assert parameters.title == "posterior parameters per segment (90% HDI; α, β per week)"
+    assert set(parameters.frame["model"]) == {"frequency"}
+    assert list(parameters.frame["parameter"]) == ["r", "alpha", "s", "beta"]
+    equity = pack.table("customer_equity")
+    assert equity.title == ("customer equity per segment: USD, residual over 36 months, every "
+                            "purchase 40 USD, margin 30%, discount 10%/year; 90% HDI")
+    want = customer_equity(clv_draws(fit, cdnow, value=priced.value))
+    assert equity.frame.loc[PORTFOLIO, "clv_mean"] == want.loc[PORTFOLIO, "clv_mean"]
+    assert equity.frame.loc[PORTFOLIO, "clv_mean"] == pytest.approx(
+        40.0 * 0.3 * equity.frame.loc[PORTFOLIO, "discounted_purchases_mean"], rel=1e-12)

@@ -42,3 +42,27 @@ def test_simulator_matches_closed_form_conditional_expectation(family):
     value = expected * gammagamma_conditional_mean_spend(*PUBLISHED["spend"].values(),
                                                          chunk.n_spend, chunk.mean_spend)
     assert np.all(np.abs(spent.mean(axis=0) - value) < 4 * spent.std(axis=0) / np.sqrt(n) + 1e-2)
+
+
+def test_without_a_spend_model_each_simulated_purchase_is_worth_the_value_per_purchase():
+    # the same purchases as without any value (the random stream is not touched), each
+    # worth exactly value.per_purchase
+    n = 200
+    frequency = {k: np.full((n, 1), v) for k, v in PUBLISHED["pareto_nbd"].items()}
+    chunk = CustomerInputs(
+        customer=np.array(["a", "b"], dtype=object), segment=np.array(["s", "s"], dtype=object),
+        code=np.zeros(2, dtype=int), x=np.array([2.0, 10]), t_x=np.array([30.0, 35]),
+        T=np.array([38.0, 39]), n_spend=np.zeros(2), mean_spend=np.zeros(2))
+    periods = np.array([10.0, 52.0])
+    runs = {}
+    for per_purchase in (None, 12.5):
+        post = PosteriorDraws(family="pareto_nbd", segments=("s",), frequency=frequency,
+                              spend=None, chain=np.zeros(n, dtype=int), draw=np.arange(n),
+                              value_per_purchase=per_purchase)
+        runs[per_purchase] = list(simulate_periods(post, chunk, periods,
+                                                   np.random.default_rng(5)))
+    for (plain, nothing), (bought, spend) in zip(runs[None], runs[12.5], strict=True):
+        np.testing.assert_array_equal(bought, plain)
+        np.testing.assert_array_equal(nothing, 0.0)
+        np.testing.assert_array_equal(spend, 12.5 * bought)
+    assert sum(bought.sum() for bought, _ in runs[12.5]) > 0
