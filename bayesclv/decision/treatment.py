@@ -279,8 +279,7 @@ def treated_histories(log: object, assignment: pd.DataFrame, *, end: object,
     arm[position] = table["treated"].to_numpy(int)
     treated = arm == 1
     unit = DAYS_PER_UNIT[time_unit]
-    T = summary.frame["T"].to_numpy(float)
-    first = end_day - pd.to_timedelta(np.rint(T * unit), unit="D")
+    first = pd.DatetimeIndex(summary.frame["first_purchase"])
     on = pd.DatetimeIndex(np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]"))
     on = on.where(~treated, pd.DatetimeIndex(table["treated_on"].reindex(ids)))
     late = treated & (on < first)
