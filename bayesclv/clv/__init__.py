@@ -9,7 +9,14 @@ Pure functions of data: a :class:`~bayesclv.models.Fit` and a
 >>> customer_equity(draws)  # doctest: +SKIP
 """
 
-from bayesclv.clv.chunked import Scores, iter_scores, score_customers, score_to_parquet
+from bayesclv.clv.chunked import (
+    Scores,
+    ValueTables,
+    iter_scores,
+    score_customers,
+    score_to_parquet,
+    value_tables,
+)
 from bayesclv.clv.churn import churn_by_segment, churn_watchlist
 from bayesclv.clv.draws import VARIABLES, clv_draws
 from bayesclv.clv.new_customers import new_customer_value
@@ -24,6 +31,7 @@ __all__ = [
     "PORTFOLIO",
     "VARIABLES",
     "Scores",
+    "ValueTables",
     "ValueSettings",
     "churn_by_segment",
     "churn_watchlist",
@@ -41,4 +49,5 @@ __all__ = [
     "totals_table",
     "value_by_period",
     "value_settings",
+    "value_tables",
 ]

@@ -18,7 +18,14 @@ from bayesclv.clv.totals import segment_totals, totals_table
 from bayesclv.errors import DataError
 from bayesclv.scoring.summaries import resolve_hdi_prob
 
-__all__ = ["churn_by_segment", "churn_watchlist"]
+__all__ = [
+    "churn_by_segment",
+    "churn_table",
+    "churn_totals",
+    "churn_watchlist",
+    "rank_watchlist",
+    "watchlist_rows",
+]
 
 
 def _check_threshold(p_alive_threshold: float) -> None:
@@ -47,6 +54,19 @@ def churn_watchlist(draws: xr.Dataset, *, p_alive_threshold: float = 0.5,
         Indexed by ``customer``: ``rank``, ``segment``, ``p_alive_mean``, ``clv_mean``,
         ``value_at_risk_mean`` and its HDI (currency), ``at_risk``.
     """
+    return rank_watchlist(watchlist_rows(draws, p_alive_threshold=p_alive_threshold,
+                                         hdi_prob=hdi_prob), top=top)
+
+
+def watchlist_rows(draws: xr.Dataset, *, p_alive_threshold: float = 0.5,
+                   hdi_prob: float | None = None) -> pd.DataFrame:
+    """Every customer's row of the churn watchlist, unranked, in the order of ``draws``.
+
+    A row depends on that customer's draws only, so the rows of customers taken a chunk
+    at a time, concatenated in order and ranked by :func:`rank_watchlist`, are the
+    watchlist of all of them. Parameters and columns are those of :func:`churn_watchlist`,
+    without ``rank``.
+    """
     _check_threshold(p_alive_threshold)
     prob = resolve_hdi_prob(draws, hdi_prob)
     risk = customer_table(draws, variables=["value_at_risk"], hdi_prob=prob)
@@ -59,12 +79,24 @@ def churn_watchlist(draws: xr.Dataset, *, p_alive_threshold: float = 0.5,
         axis=1,
     )
     table["at_risk"] = table["p_alive_mean"] < p_alive_threshold
-    table = table.sort_values("value_at_risk_mean", ascending=False, kind="stable")
+    table.attrs = {**draws.attrs, "hdi_prob": prob, "p_alive_threshold": p_alive_threshold,
+                   "value_at_risk": "(1 - P(alive)) x residual CLV if alive (currency)"}
+    return table
+
+
+def rank_watchlist(rows: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
+    """Rank :func:`watchlist_rows` by value at risk (ties keep their order); the first ``top``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`churn_watchlist`.
+    """
+    table = rows.sort_values("value_at_risk_mean", ascending=False, kind="stable")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     if top is not None:
         table = table.head(top)
-    table.attrs = {**draws.attrs, "hdi_prob": prob, "p_alive_threshold": p_alive_threshold,
-                   "value_at_risk": "(1 - P(alive)) x residual CLV if alive (currency)"}
+    table.attrs = dict(rows.attrs)
     return table
 
 
@@ -90,17 +122,53 @@ def churn_by_segment(draws: xr.Dataset, *, p_alive_threshold: float = 0.5,
         ``share_of_value_at_risk`` (value at risk / (value at risk + residual CLV)).
     """
     _check_threshold(p_alive_threshold)
-    flagged = draws["p_alive"].mean(("chain", "draw")) < p_alive_threshold
+    flagged = draws["p_alive"].mean(("chain", "draw")).values < p_alive_threshold
+    return churn_table(churn_totals(draws, flagged), hdi_prob=hdi_prob)
+
+
+def churn_totals(draws: xr.Dataset, flagged: np.ndarray) -> xr.Dataset:
+    """Per-draw sums behind :func:`churn_by_segment`, per segment and for the portfolio.
+
+    Each draw's sums depend on that draw only, so totals of a few draws at a time,
+    concatenated along ``draw``, are those of all draws.
+
+    Parameters
+    ----------
+    draws
+        From :func:`bayesclv.clv.clv_draws` (any subset of the draws).
+    flagged
+        Per customer of ``draws``, whether it is flagged at risk (posterior mean P(alive)
+        below the threshold, over all draws).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims (chain, draw, segment): ``value_at_risk`` and ``clv`` of all customers and
+        ``flagged_value_at_risk`` of the flagged ones (currency); coordinates
+        ``n_customers`` and ``n_at_risk`` on ``segment``.
+    """
     totals = segment_totals(draws, ["value_at_risk", "clv"])
-    table = totals_table(totals, variables=["value_at_risk"], hdi_prob=hdi_prob)
+    at_risk = xr.DataArray(flagged, dims="customer")
     flagged_totals = segment_totals(
-        draws[["value_at_risk"]].where(flagged, 0.0).assign_coords(segment=draws["segment"]),
+        draws[["value_at_risk"]].where(at_risk, 0.0).assign_coords(segment=draws["segment"]),
         ["value_at_risk"])
-    counts = segment_totals(
-        xr.Dataset({"n": flagged.astype(float).expand_dims(chain=[0], draw=[0])},
-                   coords={"segment": draws["segment"]}, attrs=draws.attrs), ["n"])
-    table.insert(1, "n_at_risk", counts["n"].values[0, 0].astype(int))
-    table["flagged_value_at_risk_mean"] = flagged_totals["value_at_risk"].mean(
+    segment = draws["segment"].values.astype(str)
+    counts = [int(flagged[segment == label].sum()) for label in totals["segment"].values[:-1]]
+    return totals.assign(flagged_value_at_risk=flagged_totals["value_at_risk"]).assign_coords(
+        n_at_risk=("segment", [*counts, int(flagged.sum())]))
+
+
+def churn_table(totals: xr.Dataset, *, hdi_prob: float | None = None) -> pd.DataFrame:
+    """The table of :func:`churn_by_segment` from its :func:`churn_totals`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`churn_by_segment`.
+    """
+    table = totals_table(totals, variables=["value_at_risk"], hdi_prob=hdi_prob)
+    table.insert(1, "n_at_risk", totals["n_at_risk"].values)
+    table["flagged_value_at_risk_mean"] = totals["flagged_value_at_risk"].mean(
         ("chain", "draw")).values
     at_risk = totals["value_at_risk"].mean(("chain", "draw")).values
     kept = totals["clv"].mean(("chain", "draw")).values

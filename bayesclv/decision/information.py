@@ -34,8 +34,13 @@ from bayesclv.decision.values import (
 )
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
-from bayesclv.scoring.inputs import customer_inputs, posterior_draws
-from bayesclv.scoring.settings import Convention, value_settings
+from bayesclv.scoring.inputs import (
+    CustomerInputs,
+    PosteriorDraws,
+    customer_inputs,
+    posterior_draws,
+)
+from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
 from bayesclv.scoring.summaries import PORTFOLIO, ordered_segments
 from bayesclv.spec import ValueSpec
 
@@ -53,6 +58,7 @@ def value_of_information(
     convention: Convention = "end",
     seed: int = 0,
     values: xr.Dataset | None = None,
+    chunk_size: int = 2_000,
 ) -> pd.DataFrame:
     """Expected value of perfect information about each action's effect, per segment.
 
@@ -71,6 +77,11 @@ def value_of_information(
         An :func:`~bayesclv.decision.action_values` result for the same customers and
         actions (any thinning), reused for the other options' posterior means and for
         eligibility instead of scoring the actions again.
+    chunk_size
+        Eligible customers scored at a time: the working memory is about
+        11 × samples × chunk_size × 8 bytes whatever the number of customers (besides
+        ``values``, and n_effect_draws × customers × 8 bytes of conditional means). It
+        changes no number.
 
     Returns
     -------
@@ -95,7 +106,7 @@ def value_of_information(
     inputs = customer_inputs(summary, fit)
     if values is None:
         values = action_values(fit, summary, actions, value=value, convention=convention,
-                               thin=thin, seed=seed)
+                               thin=thin, seed=seed, chunk_size=chunk_size)
     elif (list(values["action"].values) != [a.name for a in actions]
           or values.sizes["customer"] != len(inputs)):
         raise SpecError("values must be action_values of the same actions and customers "
@@ -116,8 +127,8 @@ def value_of_information(
                                              initial=-np.inf))
         # only customers eligible for the action can gain from learning its effect
         who = np.flatnonzero(eligible[:, k])
-        scorer = CustomerScorer(post, inputs.take(who), settings)
-        conditional = _conditional_means(scorer, action, post.segments, n_effect_draws, rng)
+        conditional = _conditional_means(post, inputs.take(who), settings, action,
+                                         n_effect_draws, rng, chunk_size)
         now = alternative.copy()
         now[who] = np.maximum(alternative[who], conditional.mean(axis=0))
         gain = np.zeros(len(inputs))
@@ -130,16 +141,22 @@ def value_of_information(
     return table
 
 
-def _conditional_means(scorer: CustomerScorer, action: Action, segments: Sequence[str],
-                       n_draws: int, rng: np.random.Generator) -> np.ndarray:
-    """E[V_a,i | θ_a = θ_k] over the posterior, for each effect draw k: (n_draws, customers)."""
-    draws = draw_action_factors(action, segments, n_draws, rng)
-    out = np.empty((n_draws, len(scorer.inputs)))
-    for k in range(n_draws):
-        fixed = ActionFactors(purchase=draws.purchase[k:k + 1], dropout=draws.dropout[k:k + 1],
-                              spend=draws.spend[k:k + 1],
-                              reactivation=draws.reactivation[k:k + 1])
-        out[k] = scorer.incremental(fixed, action.cost).mean(axis=0)
+def _conditional_means(post: PosteriorDraws, customers: CustomerInputs,
+                       settings: ValueSettings, action: Action, n_draws: int,
+                       rng: np.random.Generator, chunk_size: int) -> np.ndarray:
+    """E[V_a,i | θ_a = θ_k] over the posterior, for each effect draw k: (n_draws, customers).
+
+    The effects are drawn once; customers are scored ``chunk_size`` at a time.
+    """
+    draws = draw_action_factors(action, post.segments, n_draws, rng)
+    fixed = [ActionFactors(purchase=draws.purchase[k:k + 1], dropout=draws.dropout[k:k + 1],
+                           spend=draws.spend[k:k + 1], reactivation=draws.reactivation[k:k + 1])
+             for k in range(n_draws)]
+    out = np.empty((n_draws, len(customers)))
+    for index in customers.chunks(chunk_size, by_history=True):
+        scorer = CustomerScorer(post, customers.take(index), settings)
+        for k, factors in enumerate(fixed):
+            out[k, index] = scorer.incremental(factors, action.cost).mean(axis=0)
     return out
 
 

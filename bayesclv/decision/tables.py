@@ -22,6 +22,7 @@ import xarray as xr
 from bayesclv.actions import BASELINE
 from bayesclv.decision import criteria
 from bayesclv.decision.criteria import Criterion, score
+from bayesclv.scoring.inputs import check_chunk_size, chunk_slices
 from bayesclv.scoring.summaries import (
     PORTFOLIO,
     hdi_label,
@@ -49,7 +50,7 @@ def _stats(values: xr.DataArray, dim: str, prob: float) -> pd.DataFrame:
 
 
 def decision_table(values: xr.Dataset, *, criterion: Criterion | str | None = None,
-                   hdi_prob: float | None = None) -> pd.DataFrame:
+                   hdi_prob: float | None = None, chunk_size: int = 2_000) -> pd.DataFrame:
     """Every eligible (customer, action): value, interval, risk, score and rank.
 
     Parameters
@@ -60,6 +61,9 @@ def decision_table(values: xr.Dataset, *, criterion: Criterion | str | None = No
         Ranking criterion (default: the posterior mean).
     hdi_prob
         HDI mass (default: ``values.attrs["hdi_prob"]``, 0.90).
+    chunk_size
+        Eligible (customer, action) pairs summarised at a time: besides ``values`` the
+        working memory is about 5 × samples × chunk_size × 8 bytes. It changes no number.
 
     Returns
     -------
@@ -72,21 +76,11 @@ def decision_table(values: xr.Dataset, *, criterion: Criterion | str | None = No
     """
     rule = criteria.criterion(criterion)
     prob = resolve_hdi_prob(values, hdi_prob)
-    value = values["incremental_value"]
-    stacked = value.stack(option=("customer", "action")).transpose(*SAMPLE_DIMS, "option")
-    keep = values["eligible"].stack(option=("customer", "action")).values
-    stacked = stacked.isel(option=np.flatnonzero(keep))
-    table = _stats(stacked.drop_vars(["segment", "cost", "fixed_cost", "description"],
-                                     errors="ignore"), "option", prob)
-    positive, loss = _risk(stacked)
-    index = stacked.indexes["option"]
-    table.index = pd.MultiIndex.from_arrays(
-        [index.get_level_values("customer"), index.get_level_values("action")],
-        names=["customer", "action"])
-    table.insert(0, "segment", stacked["segment"].values)
-    table["p_positive"] = positive
-    table["expected_loss"] = loss
-    table["score"] = score(stacked, rule).values
+    # the eligible options, customer by customer
+    customer, action = np.nonzero(values["eligible"].transpose("customer", "action").values)
+    table = pd.concat([
+        _option_rows(values, customer[part], action[part], rule, prob)
+        for part in chunk_slices(customer.size, chunk_size) or [slice(0, 0)]])
     table["worth_it"] = table["score"] > 0
     table["rank"] = table.groupby(level="customer")["score"].rank(
         ascending=False, method="first").astype(int)
@@ -96,9 +90,31 @@ def decision_table(values: xr.Dataset, *, criterion: Criterion | str | None = No
     return table
 
 
+def _option_rows(values: xr.Dataset, customer: np.ndarray, action: np.ndarray,
+                 rule: Criterion, prob: float) -> pd.DataFrame:
+    """Value, interval, risk and score of the options (customer[i], action[i]), unranked."""
+    options = values["incremental_value"].isel(
+        customer=xr.DataArray(customer, dims="option"),
+        action=xr.DataArray(action, dims="option"),
+    ).transpose(*SAMPLE_DIMS, "option")
+    table = _stats(options.drop_vars(["customer", "action", "segment", "cost", "fixed_cost",
+                                      "description"], errors="ignore"), "option", prob)
+    positive, loss = _risk(options)
+    table.index = pd.MultiIndex.from_arrays(
+        [values["customer"].values[customer], values["action"].values[action]],
+        names=["customer", "action"])
+    table.insert(0, "segment", values["segment"].values[customer])
+    table["p_positive"] = positive
+    table["expected_loss"] = loss
+    table["score"] = score(options, rule).values
+    return table
+
+
 def best_actions(values: xr.Dataset, *, criterion: Criterion | str | None = None,
-                 hdi_prob: float | None = None) -> pd.DataFrame:
+                 hdi_prob: float | None = None, chunk_size: int = 2_000) -> pd.DataFrame:
     """The best action per customer, or ``do_nothing`` when no action's score is above 0.
+
+    Parameters are those of :func:`decision_table`.
 
     Returns
     -------
@@ -107,7 +123,8 @@ def best_actions(values: xr.Dataset, *, criterion: Criterion | str | None = None
         ``p_positive``, ``expected_loss`` and ``score`` (zeros for ``do_nothing``),
         ``baseline_clv_mean`` (currency) and ``runner_up`` (the next action, if any).
     """
-    table = decision_table(values, criterion=criterion, hdi_prob=hdi_prob)
+    table = decision_table(values, criterion=criterion, hdi_prob=hdi_prob,
+                           chunk_size=chunk_size)
     label = hdi_label(table.attrs["hdi_prob"])
     columns = ["value_mean", f"value_{label}_low", f"value_{label}_high", "p_positive",
                "expected_loss", "score"]
@@ -128,8 +145,11 @@ def best_actions(values: xr.Dataset, *, criterion: Criterion | str | None = None
 
 
 def segment_decisions(values: xr.Dataset, *, criterion: Criterion | str | None = None,
-                      hdi_prob: float | None = None) -> pd.DataFrame:
+                      hdi_prob: float | None = None, chunk_size: int = 2_000) -> pd.DataFrame:
     """Per segment (and overall) and action: the value of targeting every eligible customer.
+
+    Parameters are those of :func:`decision_table`; here ``chunk_size`` customers' worth
+    of values (a block of draws of every customer) are summed at a time.
 
     Returns
     -------
@@ -142,16 +162,15 @@ def segment_decisions(values: xr.Dataset, *, criterion: Criterion | str | None =
     """
     rule = criteria.criterion(criterion)
     prob = resolve_hdi_prob(values, hdi_prob)
-    value = values["incremental_value"].fillna(0.0)
     eligible = values["eligible"]
     segment = values["segment"].values.astype(str)
     labels = ordered_segments(segment, values.attrs.get("segments"))
     groups = [(label, segment == label) for label in labels] + [
         (PORTFOLIO, np.ones(segment.size, dtype=bool))]
-    best = best_actions(values, criterion=rule, hdi_prob=prob)
+    best = best_actions(values, criterion=rule, hdi_prob=prob, chunk_size=chunk_size)
+    sums = _group_totals(values["incremental_value"], [mask for _, mask in groups], chunk_size)
     frames = []
-    for label, mask in groups:
-        totals = value.isel(customer=np.flatnonzero(mask)).sum("customer")
+    for (label, mask), totals in zip(groups, sums, strict=True):
         table = _stats(totals.drop_vars(["description"], errors="ignore"), "action", prob)
         positive, loss = _risk(totals)
         n_eligible = eligible.isel(customer=np.flatnonzero(mask)).sum("customer").values
@@ -172,3 +191,22 @@ def segment_decisions(values: xr.Dataset, *, criterion: Criterion | str | None =
     out.attrs = {**values.attrs, "hdi_prob": prob, "criterion": rule.label,
                  "interval": "HDI of the per-draw totals over eligible customers"}
     return out
+
+
+def _group_totals(value: xr.DataArray, masks: list[np.ndarray],
+                  chunk_size: int) -> list[xr.DataArray]:
+    """Per draw and action, the sum over each group's customers (not eligible: 0).
+
+    A block of draws at a time, holding as many values as ``chunk_size`` customers with
+    every draw. A draw's sum depends on that draw only, so the blocks' sums, concatenated
+    along ``draw``, are those of all draws at once, number for number (partial sums of
+    customers taken a chunk at a time would be added in another order).
+    """
+    per_block = max(1, value.sizes["draw"] * check_chunk_size(chunk_size)
+                    // max(1, value.sizes["customer"]))
+    parts: list[list[xr.DataArray]] = [[] for _ in masks]
+    for start in range(0, value.sizes["draw"], per_block):
+        block = value.isel(draw=slice(start, start + per_block)).fillna(0.0)
+        for sums, mask in zip(parts, masks, strict=True):
+            sums.append(block.isel(customer=np.flatnonzero(mask)).sum("customer"))
+    return [xr.concat(sums, dim="draw", coords="minimal", compat="override") for sums in parts]

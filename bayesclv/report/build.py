@@ -26,13 +26,9 @@ from bayesclv import __version__
 from bayesclv.actions import BudgetSpec
 from bayesclv.clv import (
     PORTFOLIO,
-    churn_by_segment,
-    churn_watchlist,
-    clv_draws,
-    customer_equity,
-    customer_table,
     period_table,
     value_by_period,
+    value_tables,
 )
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import SpecError
@@ -235,9 +231,9 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
     gamma = f", γ in {money}" if fit.spend is not None else ""
     thin = report_thin(fit)
     on_step("scoring customers")
-    draws = clv_draws(fit, summary, value=value, thin=thin)
+    scored = value_tables(fit, summary, value=value, thin=thin, top=top)
     label = hdi_label(value.hdi_prob)
-    equity = customer_equity(draws)
+    equity = scored.equity
     tables = [
         ReportTable("parameters", f"posterior parameters per segment ({level}; α, β per "
                     f"{fit.time_unit[:-1]}{gamma})", fit.summary(value.hdi_prob),
@@ -257,17 +253,17 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
         f"segment ({money}; {level})", periods,
         note=f"period_end in {fit.time_unit} after the calibration end; revenue before margin, "
              "margin undiscounted and discounted."))
-    customers = customer_table(draws)
+    customers = scored.customers
     tables.append(ReportTable(
         "customer_clv", f"per customer: P(alive), expected purchases and CLV ({terms})",
         customers, percent=tuple(c for c in customers.columns if c.startswith("p_alive"))))
     tables.append(ReportTable(
         "churn_by_segment", f"churn per segment: customers with mean P(alive) < 50 % and "
-        f"the value at risk ({money}; {level})", churn_by_segment(draws),
+        f"the value at risk ({money}; {level})", scored.churn,
         percent=("share_of_value_at_risk",)))
     tables.append(ReportTable(
         "churn_watchlist", f"churn watchlist: the {top} customers with the most value at risk "
-        f"({money}; {level})", churn_watchlist(draws, top=top), percent=("p_alive_mean",)))
+        f"({money}; {level})", scored.watchlist, percent=("p_alive_mean",)))
     if summary.holdout_end is not None:
         from bayesclv.validate.holdout import holdout_report
 

@@ -6,7 +6,9 @@ and unstacked again when results are labelled, so the maths sees two axes only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -17,7 +19,14 @@ from bayesclv.errors import DataError
 from bayesclv.models import Fit
 from bayesclv.spec import ValueSpec, require_purchase_value
 
-__all__ = ["CustomerInputs", "PosteriorDraws", "customer_inputs", "posterior_draws"]
+__all__ = [
+    "CustomerInputs",
+    "PosteriorDraws",
+    "check_chunk_size",
+    "chunk_slices",
+    "customer_inputs",
+    "posterior_draws",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,33 @@ class PosteriorDraws:
     def n_samples(self) -> int:
         """Number of posterior samples kept."""
         return int(self.chain.size)
+
+    def draw_blocks(self, size: int) -> Iterator[PosteriorDraws]:
+        """The samples of ``size`` draws of every chain at a time.
+
+        Each block keeps whole chains and the draws' labels, so results computed block by
+        block and concatenated along ``draw`` are those of all samples at once.
+
+        Parameters
+        ----------
+        size
+            Draws of each chain per block (the last may have fewer).
+
+        Yields
+        ------
+        PosteriorDraws
+        """
+        labels = np.unique(self.draw)
+        for start in range(0, labels.size, size):
+            keep = np.isin(self.draw, labels[start:start + size])
+            yield replace(
+                self,
+                frequency={name: values[keep] for name, values in self.frequency.items()},
+                spend=None if self.spend is None else {
+                    name: values[keep] for name, values in self.spend.items()},
+                chain=self.chain[keep],
+                draw=self.draw[keep],
+            )
 
     def unstack(self, values: np.ndarray, dims: tuple[str, ...],
                 coords: dict[str, object] | None = None) -> xr.DataArray:
@@ -184,6 +220,75 @@ class CustomerInputs:
     def coords(self) -> dict[str, object]:
         """``customer`` coordinate with ``segment`` on it."""
         return {"customer": self.customer, "segment": ("customer", self.segment)}
+
+    def chunks(self, size: int, *, by_history: bool = False) -> list[np.ndarray]:
+        """Positions of the customers, about ``size`` at a time (see :func:`chunk_slices`).
+
+        Parameters
+        ----------
+        size
+            Customers per chunk.
+        by_history
+            Order the customers by (segment, x, T, t_x) first, so that a chunk's customers
+            share their distinct histories (each closed form is evaluated once per distinct
+            history in a chunk); otherwise chunks follow the summary's order.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            Positions in summary order of the customers of each chunk.
+
+        Raises
+        ------
+        DataError
+            If ``size`` is not a positive integer.
+        """
+        order = (np.lexsort((self.t_x, self.T, self.x, self.code)) if by_history
+                 else np.arange(len(self)))
+        return [order[part] for part in chunk_slices(len(self), size)]
+
+
+def check_chunk_size(size: int) -> int:
+    """``size`` as an int, if it is a positive integer.
+
+    Raises
+    ------
+    DataError
+        Naming ``chunk_size`` otherwise.
+    """
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise DataError(f"chunk_size={size!r} must be a positive integer")
+    return int(size)
+
+
+def chunk_slices(n: int, size: int) -> list[slice]:
+    """Consecutive slices of ``range(n)``, ``size`` items each, none holding a lone item.
+
+    NumPy averages a block of two or more columns over its rows one row at a time, but a
+    lone column pairwise, which moves the last bits. So a chunk never holds a single item
+    (unless ``n`` is 1): ``size`` 1 counts as 2, and a lone last item joins the chunk before.
+    Per-item means over the draws are then the same whatever the chunk size.
+
+    Parameters
+    ----------
+    n
+        Number of items.
+    size
+        Items per chunk.
+
+    Returns
+    -------
+    list of slice
+
+    Raises
+    ------
+    DataError
+        If ``size`` is not a positive integer.
+    """
+    starts = list(range(0, n, max(check_chunk_size(size), 2)))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return [slice(start, stop) for start, stop in pairwise([*starts, n])]
 
 
 _FIELDS = ("customer", "segment", "code", "x", "t_x", "T", "n_spend", "mean_spend")

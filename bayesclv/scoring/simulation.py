@@ -33,7 +33,8 @@ __all__ = ["simulate_periods"]
 
 
 def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np.ndarray,
-                     rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                     rng: np.random.Generator, alive_probability: np.ndarray | None = None,
+                     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Simulated purchases and their total spend in each future period.
 
     Parameters
@@ -46,6 +47,9 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
         End of each future period, in time units after the calibration end.
     rng
         The random generator (consumed in a fixed order, so a seed reproduces the draws).
+    alive_probability
+        P(alive at T) per sample and customer (samples, customers), when the caller has it
+        already; computed here otherwise.
 
     Yields
     ------
@@ -54,8 +58,10 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
         (currency) is purchases × ``post.value_per_purchase`` when the posterior has no
         spend model, zeros when it has no value per purchase either.
     """
-    rows = distinct_histories(chunk)
-    alive = rng.random((post.n_samples, len(chunk))) < p_alive(post, rows)[:, rows.inverse]
+    if alive_probability is None:
+        rows = distinct_histories(chunk)
+        alive_probability = p_alive(post, rows)[:, rows.inverse]
+    alive = rng.random((post.n_samples, len(chunk))) < alive_probability
     record = family(post.family)
     params = record.alive_parameters(
         [post.frequency[name][:, chunk.code] for name in record.natural], chunk.x, chunk.T)

@@ -122,10 +122,12 @@ def holdout_report(
     customer, date
         Column names in ``transactions``.
     chunk_size
-        Customers simulated at a time: the simulated futures take about
+        Customers predicted and simulated at a time: about
         10 × simulations × chunk_size × 8 bytes (4,000 draws, 5,000 customers: 1.6 GB),
-        whatever the number of customers. Results do not depend on it while the base fits in
-        one chunk; beyond, the random streams (not their distribution) differ.
+        whatever the number of customers; the weekly tracking (with ``transactions``) adds
+        about 4 × samples × distinct histories × 8 bytes. The predictions do not depend on
+        it; the simulated intervals do not while the base fits in one chunk, beyond which
+        the random streams (not their distribution) differ.
 
     Returns
     -------
@@ -140,27 +142,29 @@ def holdout_report(
         raise DataError("summary has no holdout; summarise with holdout_end=...")
     if not 0 < interval < 1:
         raise DataError(f"interval={interval} must be in (0, 1)")
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise DataError(f"chunk_size={chunk_size!r} must be a positive integer")
     length = float(summary.holdout_length)
     post = posterior_draws(fit, thin=thin, need_spend=False)
     inputs = customer_inputs(summary, fit)
-    rows = distinct_histories(inputs)
-    alive = p_alive(post, rows)
-    (if_alive,) = periods_if_alive(post, rows, _holdout_settings(fit, [length]))
-    predicted = (alive * if_alive[:, rows.age_inverse]).mean(axis=0)[rows.inverse]
+    settings = _holdout_settings(fit, [length])
     rng = np.random.default_rng(seed)
-    repeated = _repeated(post, int(np.ceil(min_simulations / post.n_samples)))
+    times = int(np.ceil(min_simulations / post.n_samples))
+    repeated = _repeated(post, times)
     actual = summary.frame["x_holdout"].to_numpy(np.int64)
     tail = (1.0 - interval) / 2.0
+    predicted = np.empty(actual.size)
     low, high = np.empty(actual.size), np.empty(actual.size)
     below, at = np.empty(actual.size), np.empty(actual.size)
     labels = [str(s) for s in np.unique(inputs.segment)]
     sums = np.zeros((len(labels), repeated.n_samples))
-    for start in range(0, len(inputs), chunk_size):
-        part = slice(start, start + chunk_size)
+    for part in inputs.chunks(chunk_size):
         chunk = inputs.take(part)
-        ((simulated, _),) = simulate_periods(repeated, chunk, np.array([length]), rng)
+        rows = distinct_histories(chunk)
+        alive = p_alive(post, rows)[:, rows.inverse]
+        (if_alive,) = periods_if_alive(post, rows, settings)
+        predicted[part] = (alive * if_alive[:, rows.age_inverse][:, rows.inverse]).mean(axis=0)
+        ((simulated, _),) = simulate_periods(repeated, chunk, np.array([length]), rng,
+                                             np.tile(alive, (times, 1)))
+        del alive, if_alive
         low[part], high[part] = np.quantile(simulated, [tail, 1.0 - tail], axis=0,
                                             method="inverted_cdf")
         below[part] = (simulated < actual[part]).mean(axis=0)
@@ -186,8 +190,7 @@ def holdout_report(
     )
     tracking = None
     if transactions is not None:
-        tracking = _tracking(fit, summary, transactions, post, inputs, rows, alive,
-                             customer, date)
+        tracking = _tracking(fit, summary, transactions, post, inputs, customer, date)
     return HoldoutReport(
         customers=customers,
         metrics=_metrics(customers).join(_segment_totals(customers, dict(zip(labels, sums,
@@ -264,7 +267,7 @@ def _by_frequency(customers: pd.DataFrame, max_x: int) -> pd.DataFrame:
     return table
 
 
-def _tracking(fit, summary, transactions, post, inputs, rows, alive, customer, date):
+def _tracking(fit, summary, transactions, post, inputs, customer, date):
     for column in (customer, date):
         if column not in transactions.columns:
             raise DataError(f"transactions has no column {column!r}; pass customer=/date=")
@@ -281,6 +284,10 @@ def _tracking(fit, summary, transactions, post, inputs, rows, alive, customer, d
     actual = np.cumsum(np.bincount(week, minlength=n_weeks + 1)[1:n_weeks + 1])
     days_per_unit = DAYS_PER_UNIT[fit.time_unit]
     ends = np.minimum(7.0 * np.arange(1, n_weeks + 1), (end - start).days) / days_per_unit
+    # Sums over all distinct histories at once: in blocks, BLAS would add them in another
+    # order (and move the last bits), so this part is not chunked.
+    rows = distinct_histories(inputs)
+    alive = p_alive(post, rows)
     conditional = np.zeros((post.n_samples, n_weeks))
     counts = np.bincount(rows.inverse, minlength=len(rows))
     cumulative = np.zeros((post.n_samples, len(rows)))

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import xarray as xr
 
 from bayesclv.clv import (
     churn_by_segment,
@@ -16,6 +17,7 @@ from bayesclv.clv import (
     score_customers,
     score_to_parquet,
     segment_totals,
+    value_tables,
 )
 from bayesclv.data import CustomerSummary, summarise
 from bayesclv.spec import ValueSpec
@@ -99,6 +101,37 @@ def test_churn_counts_each_segment_in_its_own_row(cdnow_log, spec_factory, fit_f
         assert table.loc[segment, "flagged_value_at_risk_mean"] == pytest.approx(
             risk[mask].sum(), rel=1e-9)
     assert len(set(table["n_at_risk"].iloc[:3])) == 3
+
+
+def test_predictive_chunks_change_the_random_streams_not_the_answer(cdnow, spec_factory,
+                                                                    fit_factory):
+    fit = fit_factory(spec_factory("bg_nbd"), draws=100)
+    whole = predictive_clv(fit, cdnow, seed=3, chunk_size=10**6)  # one chunk
+    chunked = predictive_clv(fit, cdnow, seed=3, chunk_size=500)
+    xr.testing.assert_identical(predictive_clv(fit, cdnow, seed=3, chunk_size=500), chunked)
+    assert not np.array_equal(chunked["purchases"], whole["purchases"])
+    # the same draws with other outcomes: the portfolio's value differs by simulation noise
+    gap = (chunked["clv"] - whole["clv"]).sum("customer")
+    assert abs(float(gap.mean())) < 4 * float(gap.std()) / np.sqrt(gap.size)
+
+
+@pytest.mark.parametrize("family", ["pareto_nbd", "bg_nbd"])
+def test_value_tables_are_those_of_the_draws_number_for_number(cdnow_log, spec_factory,
+                                                                fit_factory, family):
+    ids = cdnow_log["customer_id"].unique()
+    segments = pd.Series(np.array(["b", "a", "c"])[np.arange(ids.size) % 3], index=ids)
+    summary = summarise(cdnow_log, calibration_end="1997-09-30", segments=segments)
+    fit = fit_factory(spec_factory(family), segments=("a", "b", "c"), chains=3, draws=16,
+                      scale={"r": [0.5, 1.0, 2.0]})
+    draws = clv_draws(fit, summary, thin=2, retention_cost=1.5)
+    expected = {"customers": customer_table(draws), "equity": customer_equity(draws),
+                "churn": churn_by_segment(draws), "watchlist": churn_watchlist(draws, top=40)}
+    # 589: 2,357 customers = 4 × 589 + 1 (a lone last one), blocks of one draw; one chunk
+    for chunk_size in (589, 100_000):
+        tables = value_tables(fit, summary, thin=2, retention_cost=1.5, top=40,
+                              chunk_size=chunk_size)
+        for name, table in expected.items():
+            pd.testing.assert_frame_equal(getattr(tables, name), table, check_exact=True)
 
 
 def test_chunked_scoring_equals_in_memory(cdnow, spec_factory, fit_factory, tmp_path):

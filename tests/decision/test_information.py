@@ -1,6 +1,7 @@
 """Value of information: zero for known effects, and a closed form for a spend effect."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -97,3 +98,13 @@ def test_an_eligibility_band_gives_the_table_of_the_eligible_customers_alone(fit
     assert halved.loc[("d", "portfolio"), "n_eligible"] == kept.size < eligible.sum()
     with pytest.raises(SpecError, match="same actions and customers"):
         value_of_information(fit, cdnow, [open_to_all, banded], value=VALUE, values=values)
+
+
+def test_chunks_change_no_number(fit, cdnow):
+    actions = [Action("call", 2.0, (Effect("dropout_rate", -0.3, -0.1),)),
+               Action("coupon", 1.0, (Effect("spend", 0.05, 0.2),))]
+    whole = value_of_information(fit, cdnow, actions, value=VALUE, n_effect_draws=4,
+                                 chunk_size=10**6)
+    chunked = value_of_information(fit, cdnow, actions, value=VALUE, n_effect_draws=4,
+                                   chunk_size=500)
+    pd.testing.assert_frame_equal(chunked, whole, check_exact=True)

@@ -1,10 +1,12 @@
 """Decision tables on hand-built draws: every number checked against a hand computation."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
-from bayesclv.decision import best_actions, decision_table, segment_decisions
+from bayesclv.actions import Action, Effect, Eligibility
+from bayesclv.decision import action_values, best_actions, decision_table, segment_decisions
 
 
 @pytest.fixture
@@ -71,3 +73,17 @@ def test_segment_totals_come_from_summed_draws(values):
     assert portfolio["value_mean"] == 1.0  # per-draw totals 3, 3, -4, 2
     assert portfolio["n_best"] == 2
     assert table.loc[("portfolio", "B"), "fixed_cost"] == 10.0
+
+
+def test_chunks_change_no_number(cdnow, spec_factory, fit_factory):
+    fit = fit_factory(spec_factory("pareto_nbd"), draws=60)
+    actions = [Action("call", 2.0, (Effect("dropout_rate", -0.3, -0.1),)),
+               Action("coupon", 1.0, (Effect("purchase_rate", 0.05, 0.2),),
+                      eligibility=Eligibility(p_alive=(0.3, 1.0)))]
+    values = action_values(fit, cdnow, actions, seed=2)
+    # 777 customers' (or options') worth at a time; the second case has one action
+    for subset, rule in ((values, "mean"), (values.isel(action=[1]), "cvar")):
+        for table in (decision_table, segment_decisions):
+            pd.testing.assert_frame_equal(table(subset, criterion=rule, chunk_size=777),
+                                          table(subset, criterion=rule, chunk_size=10**6),
+                                          check_exact=True)

@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from bayesclv.errors import DataError
 from bayesclv.scoring.inputs import customer_inputs, per_customer, posterior_draws
@@ -54,3 +55,37 @@ def test_per_customer_amounts_from_scalar_array_or_series(cdnow, spec_factory, f
         per_customer(np.ones(3), inputs, "cost")
     with pytest.raises(DataError, match="cost has non-finite"):
         per_customer(np.full(n, np.nan), inputs, "cost")
+
+
+@pytest.mark.parametrize("by_history", [False, True])
+def test_chunks_cover_every_customer_once_and_none_alone(cdnow, spec_factory, fit_factory,
+                                                         by_history):
+    inputs = customer_inputs(cdnow, fit_factory(spec_factory("bg_nbd"), draws=2))
+    n = len(inputs)
+    assert n == 2 * 1178 + 1  # chunks of 1,178 leave one customer over
+    for size in (1, 5, 1178, n - 1, n, 10 * n):
+        chunks = inputs.chunks(size, by_history=by_history)
+        np.testing.assert_array_equal(np.sort(np.concatenate(chunks)), np.arange(n))
+        assert min(map(len, chunks)) >= 2
+        assert max(map(len, chunks)) <= max(size, 2) + 1
+    order = np.concatenate(inputs.chunks(100, by_history=by_history))
+    keys = pd.DataFrame({"code": inputs.code, "x": inputs.x, "T": inputs.T,
+                         "t_x": inputs.t_x}).iloc[order]
+    if by_history:  # histories in order: (segment, x, T, t_x) never decrease
+        pd.testing.assert_frame_equal(keys, keys.sort_values(list(keys.columns), kind="stable"))
+    else:
+        np.testing.assert_array_equal(order, np.arange(n))
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(DataError, match="chunk_size"):
+            inputs.chunks(bad)
+
+
+def test_draw_blocks_keep_whole_chains_and_add_up_to_all_draws(spec_factory, fit_factory):
+    post = posterior_draws(fit_factory(spec_factory("pareto_nbd"), chains=3, draws=10), thin=2)
+    blocks = list(post.draw_blocks(2))
+    assert [block.n_samples for block in blocks] == [6, 6, 3]
+    for part in ("frequency", "spend"):
+        for name, values in getattr(post, part).items():
+            joined = xr.concat([block.unstack(getattr(block, part)[name], ("segment",))
+                                for block in blocks], dim="draw")
+            xr.testing.assert_identical(joined, post.unstack(values, ("segment",)))

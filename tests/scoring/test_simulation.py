@@ -9,6 +9,7 @@ from bayesclv.maths import (
     gammagamma_conditional_mean_spend,
     mbgnbd_conditional_expected_purchases,
     paretonbd_conditional_expected_purchases,
+    paretonbd_p_alive,
 )
 from bayesclv.scoring.inputs import CustomerInputs, PosteriorDraws
 from bayesclv.scoring.simulation import simulate_periods
@@ -66,3 +67,26 @@ def test_without_a_spend_model_each_simulated_purchase_is_worth_the_value_per_pu
         np.testing.assert_array_equal(nothing, 0.0)
         np.testing.assert_array_equal(spend, 12.5 * bought)
     assert sum(bought.sum() for bought, _ in runs[12.5]) > 0
+
+
+def test_a_given_p_alive_is_used_as_is():
+    # the caller's P(alive) draws the same futures as the one computed inside; P(alive) = 0
+    # leaves no purchase at all
+    n = 300
+    post = PosteriorDraws(
+        family="pareto_nbd", segments=("s",),
+        frequency={k: np.full((n, 1), v) for k, v in PUBLISHED["pareto_nbd"].items()},
+        spend=None, chain=np.zeros(n, dtype=int), draw=np.arange(n))
+    chunk = CustomerInputs(
+        customer=np.array(["a", "b"], dtype=object), segment=np.array(["s", "s"], dtype=object),
+        code=np.zeros(2, dtype=int), x=np.array([2.0, 10]), t_x=np.array([30.0, 35]),
+        T=np.array([38.0, 39]), n_spend=np.zeros(2), mean_spend=np.zeros(2))
+    periods = np.array([10.0, 52.0])
+    alive = paretonbd_p_alive(*PUBLISHED["pareto_nbd"].values(), chunk.x, chunk.t_x, chunk.T)
+    runs = [list(simulate_periods(post, chunk, periods, np.random.default_rng(2), given))
+            for given in (None, np.tile(alive, (n, 1)))]
+    for (bought, _), (again, _) in zip(*runs, strict=True):
+        np.testing.assert_array_equal(again, bought)
+    assert sum(bought.sum() for bought, _ in runs[0]) > 0
+    dead = simulate_periods(post, chunk, periods, np.random.default_rng(2), np.zeros((n, 2)))
+    assert all(bought.sum() == 0 for bought, _ in dead)
