@@ -24,7 +24,7 @@ from bayesclv.actions import Action, Effect
 from bayesclv.data import ColumnMap, CustomerSummary, summarise
 from bayesclv.data.pandas_engine import parse_dates
 from bayesclv.data.validate import DEFAULT_TIMEZONE, parse_day
-from bayesclv.decision.experiment import _prior_moments, _sampler, effect_prior, quiet_pymc
+from bayesclv.decision.experiment import _prior_moments, effect_prior, quiet_pymc
 from bayesclv.errors import DataError, SpecError
 from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverged
 from bayesclv.models.sampling import sample_nuts
@@ -186,11 +186,10 @@ def learn_effect_from_log(action: Action, log: object, assignment: pd.DataFrame,
                         "pass spend=False to learn the purchase and dropout effects only")
     processes = (*EFFECT_PARAMETERS, "spend") if spend else tuple(EFFECT_PARAMETERS)
     priors_by_process = {process: effect_prior(action, process) for process in processes}
-    checked = _sampler(draws=draws, tune=tune, chains=chains, seed=seed)
-    # nutpie (the default backend): these models have thousands of rows, unlike the
-    # outcome-table models that _sampler sends to PyMC's NUTS
-    sampler = SamplerSpec(chains=checked.chains, tune=checked.tune, draws=checked.draws,
-                          seed=checked.seed, target_accept=target_accept)
+    # the default backend (nutpie): these models have thousands of rows, unlike the
+    # outcome-table models that learn_effect sends to PyMC's NUTS; SamplerSpec checks them
+    sampler = SamplerSpec(chains=chains, tune=tune, draws=draws, seed=seed,
+                          target_accept=target_accept)
     histories, arm = treated_histories(log, assignment, end=end, columns=columns,
                                        time_unit=time_unit, timezone=timezone)
     model = build_treatment_model(

@@ -157,3 +157,9 @@ def test_spend_needs_amounts():
     with pytest.raises(SpecError, match="spend=True needs the log's amounts"):
         learn_effect_from_log(action, hand_log(), hand_assignment(), end=END,
                               columns=ColumnMap(amount=None))
+
+
+def test_bad_sampler_settings_are_named():
+    action = Action("offer", cost=1.0, effects=(Effect("dropout_rate", -0.5, 0.1),))
+    with pytest.raises(SpecError, match="'sampler.draws' must be a whole number ≥ 1, got 0"):
+        learn_effect_from_log(action, hand_log(), hand_assignment(), end=END, draws=0)
