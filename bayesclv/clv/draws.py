@@ -15,12 +15,7 @@ from bayesclv.scoring.inputs import (
     per_customer,
     posterior_draws,
 )
-from bayesclv.scoring.quantities import (
-    distinct_histories,
-    expected_spend,
-    horizon_if_alive,
-    p_alive,
-)
+from bayesclv.scoring.residual_value import ResidualValue
 from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
 from bayesclv.spec import ValueSpec
 
@@ -41,22 +36,14 @@ VARIABLES: dict[str, str] = {
 def compute_block(post: PosteriorDraws, chunk: CustomerInputs, settings: ValueSettings,
                   cost: np.ndarray) -> dict[str, np.ndarray]:
     """All per-customer quantities of one chunk, each (samples, customers)."""
-    rows = distinct_histories(chunk)
-    alive = p_alive(post, rows)
-    purchases_if_alive, discounted_if_alive = horizon_if_alive(post, rows, settings)
-    purchases_if_alive = purchases_if_alive[:, rows.age_inverse]
-    discounted_if_alive = discounted_if_alive[:, rows.age_inverse]
-    spend = expected_spend(post, chunk)
-    back = rows.inverse
-    alive_c = alive[:, back]
-    value_if_alive = settings.value.margin * spend * discounted_if_alive[:, back]
+    value = ResidualValue(post, chunk, settings)
     return {
-        "p_alive": alive_c,
-        "expected_purchases": (alive * purchases_if_alive)[:, back],
-        "discounted_purchases": (alive * discounted_if_alive)[:, back],
-        "expected_spend": spend,
-        "clv": alive_c * value_if_alive - cost,
-        "value_at_risk": (1.0 - alive_c) * value_if_alive,
+        "p_alive": value.p_alive,
+        "expected_purchases": value.expected_purchases(),
+        "discounted_purchases": value.discounted_purchases(),
+        "expected_spend": value.spend,
+        "clv": value.baseline - cost,
+        "value_at_risk": value.value_at_risk(),
     }
 
 

@@ -26,12 +26,7 @@ import xarray as xr
 
 from bayesclv.actions import Action
 from bayesclv.data import CustomerSummary
-from bayesclv.decision.values import (
-    ActionFactors,
-    CustomerScorer,
-    action_values,
-    draw_action_factors,
-)
+from bayesclv.decision.values import action_values, draw_action_factors
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
 from bayesclv.scoring.inputs import (
@@ -40,6 +35,7 @@ from bayesclv.scoring.inputs import (
     customer_inputs,
     posterior_draws,
 )
+from bayesclv.scoring.residual_value import ActionFactors, ResidualValue
 from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
 from bayesclv.scoring.summaries import PORTFOLIO, ordered_segments
 from bayesclv.spec import ValueSpec
@@ -154,9 +150,9 @@ def _conditional_means(post: PosteriorDraws, customers: CustomerInputs,
              for k in range(n_draws)]
     out = np.empty((n_draws, len(customers)))
     for index in customers.chunks(chunk_size, by_history=True):
-        scorer = CustomerScorer(post, customers.take(index), settings)
+        residual = ResidualValue(post, customers.take(index), settings)
         for k, factors in enumerate(fixed):
-            out[k, index] = scorer.incremental(factors, action.cost).mean(axis=0)
+            out[k, index] = residual.incremental(factors, action.cost).mean(axis=0)
     return out
 
 

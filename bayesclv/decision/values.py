@@ -27,7 +27,6 @@ way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -37,41 +36,12 @@ from bayesclv.data import CustomerSummary
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
 from bayesclv.scoring.inputs import CustomerInputs, PosteriorDraws, customer_inputs, posterior_draws
-from bayesclv.scoring.quantities import (
-    ProcessFactors,
-    distinct_histories,
-    expected_spend,
-    horizon_if_alive,
-    p_alive,
-)
+from bayesclv.scoring.residual_value import ActionFactors, ResidualValue
 from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
 from bayesclv.spec import ValueSpec
 from bayesclv.units import weeks_per_unit
 
-__all__ = ["ActionFactors", "CustomerScorer", "action_values", "draw_action_factors"]
-
-@dataclass(frozen=True)
-class ActionFactors:
-    """One action's effect per sample and segment, each array (samples or 1, segments).
-
-    ``purchase``, ``dropout`` and ``spend`` are multiplicative factors 1 + δ (1: no
-    change); ``reactivation`` is the probability that a lapsed customer comes back (0: none).
-    """
-
-    purchase: np.ndarray
-    dropout: np.ndarray
-    spend: np.ndarray
-    reactivation: np.ndarray
-
-    @property
-    def changes_purchases(self) -> bool:
-        """Whether the purchase or dropout process changes (so D' must be recomputed)."""
-        return bool(np.any(self.purchase != 1.0) or np.any(self.dropout != 1.0))
-
-    def stacked(self) -> np.ndarray:
-        """Array (samples, segment, process) of relative changes (and ρ), in PROCESSES order."""
-        return np.stack([self.dropout - 1.0, self.purchase - 1.0, self.spend - 1.0,
-                         self.reactivation], axis=-1)
+__all__ = ["action_values", "draw_action_factors"]
 
 
 def draw_action_factors(action: Action, segments: Sequence[str], n: int,
@@ -105,39 +75,6 @@ def draw_action_factors(action: Action, segments: Sequence[str], n: int,
 
 def _is_override(action: Action, segment: str, effect: Effect) -> bool:
     return any(e is effect for e in action.segment_effects.get(segment, ()))
-
-
-class CustomerScorer:
-    """Baseline value of a set of customers, and the incremental value of actions on them.
-
-    The baseline (P(alive), spend, discounted purchases given alive) is computed once; each
-    call of :meth:`incremental` recomputes only what the action changes.
-    """
-
-    def __init__(self, post: PosteriorDraws, inputs: CustomerInputs, settings: ValueSettings):
-        self.post = post
-        self.inputs = inputs
-        self.settings = settings
-        self.rows = distinct_histories(inputs)
-        self.p_alive = p_alive(post, self.rows)[:, self.rows.inverse]
-        self.spend = expected_spend(post, inputs)
-        self.discounted = self._discounted(None)
-        self.baseline = settings.value.margin * self.spend * self.discounted * self.p_alive
-
-    def _discounted(self, factors: ProcessFactors | None) -> np.ndarray:
-        _, discounted = horizon_if_alive(self.post, self.rows, self.settings, factors)
-        return discounted[:, self.rows.age_inverse][:, self.rows.inverse]
-
-    def incremental(self, factors: ActionFactors, cost: float) -> np.ndarray:
-        """Incremental value (currency) of the action on every customer, (samples, customers)."""
-        code = self.inputs.code
-        discounted = self.discounted
-        if factors.changes_purchases:
-            discounted = self._discounted(ProcessFactors(factors.purchase, factors.dropout))
-        reach = self.p_alive + (1.0 - self.p_alive) * factors.reactivation[:, code]
-        treated = (self.settings.value.margin * self.spend * factors.spend[:, code]
-                   * discounted * reach)
-        return treated - self.baseline - cost
 
 
 def action_values(
@@ -213,11 +150,11 @@ def action_values(
     baseline = np.empty((post.n_samples, n))
     alive = np.empty((post.n_samples, n))
     for index in inputs.chunks(chunk_size, by_history=True):
-        scorer = CustomerScorer(post, inputs.take(index), settings)
-        baseline[:, index] = scorer.baseline
-        alive[:, index] = scorer.p_alive
+        residual = ResidualValue(post, inputs.take(index), settings)
+        baseline[:, index] = residual.baseline
+        alive[:, index] = residual.p_alive
         for k, (action, action_factors) in enumerate(zip(actions, factors, strict=True)):
-            incremental[:, index, k] = scorer.incremental(action_factors, action.cost)
+            incremental[:, index, k] = residual.incremental(action_factors, action.cost)
 
     eligible = _eligibility(actions, inputs, alive.mean(axis=0), baseline.mean(axis=0),
                             fit.time_unit)

@@ -11,6 +11,8 @@ changes to the processes).
   factors;
 * :mod:`~bayesclv.scoring.quantities`: P(alive), expected purchases per period given alive,
   conditional mean spend, per sample and distinct history;
+* :mod:`~bayesclv.scoring.residual_value`: margin × spend × discounted purchases × P(alive)
+  per sample and customer, with or without an action's factors;
 * :mod:`~bayesclv.scoring.simulation`: simulated futures (parameter + outcome uncertainty);
 * :mod:`~bayesclv.scoring.summaries`: tidy tables of per-draw values (mean, median, sd, HDI).
 
@@ -38,6 +40,7 @@ from bayesclv.scoring.quantities import (
     p_alive,
     periods_if_alive,
 )
+from bayesclv.scoring.residual_value import ActionFactors, ResidualValue
 from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
 from bayesclv.scoring.simulation import simulate_periods
 from bayesclv.scoring.summaries import (
@@ -52,11 +55,13 @@ from bayesclv.scoring.summaries import (
 __all__ = [
     "PORTFOLIO",
     "SAMPLE_DIMS",
+    "ActionFactors",
     "Convention",
     "CustomerInputs",
     "Histories",
     "PosteriorDraws",
     "ProcessFactors",
+    "ResidualValue",
     "ValueSettings",
     "customer_inputs",
     "distinct_histories",
