@@ -18,7 +18,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "bayesclv"
 
 #: Bottom to top. A unit may import units of lower layers only (and itself).
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "units", "distinct"),
+    ("errors", "units", "dims", "distinct"),
     ("__init__", "fields", "outputs"),
     ("actions", "maths", "data"),
     ("spec", "datasets", "simulate"),

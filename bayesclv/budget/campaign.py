@@ -18,13 +18,9 @@ import xarray as xr
 
 from bayesclv.actions import BASELINE
 from bayesclv.budget.allocate import Allocation
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
-from bayesclv.scoring.summaries import (
-    SAMPLE_DIMS,
-    ordered_segments,
-    resolve_hdi_prob,
-    summarise_draws,
-)
+from bayesclv.scoring.summaries import ordered_segments, resolve_hdi_prob, summarise_draws
 
 __all__ = ["CampaignOutcome", "simulate_campaign"]
 

@@ -15,11 +15,12 @@ import xarray as xr
 
 from bayesclv.actions import BASELINE
 from bayesclv.decision.criteria import Criterion, criterion, score
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError, SpecError
 
 __all__ = ["Options", "check_budget", "exact_amount", "exact_spend", "scored_options"]
 
-VALUE_DIMS = ("chain", "draw", "customer", "action")
+VALUE_DIMS = (*SAMPLE_DIMS, "customer", "action")
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,6 +15,7 @@ import xarray as xr
 
 from bayesclv.clv.tables import customer_table
 from bayesclv.clv.totals import segment_totals, totals_table
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
 from bayesclv.scoring.summaries import resolve_hdi_prob
 
@@ -72,8 +73,8 @@ def watchlist_rows(draws: xr.Dataset, *, p_alive_threshold: float = 0.5,
     risk = customer_table(draws, variables=["value_at_risk"], hdi_prob=prob)
     table = pd.concat(
         [risk[["segment"]],
-         pd.DataFrame({"p_alive_mean": draws["p_alive"].mean(("chain", "draw")).values,
-                       "clv_mean": draws["clv"].mean(("chain", "draw")).values},
+         pd.DataFrame({"p_alive_mean": draws["p_alive"].mean(SAMPLE_DIMS).values,
+                       "clv_mean": draws["clv"].mean(SAMPLE_DIMS).values},
                       index=risk.index),
          risk.drop(columns=["segment", "value_at_risk_median", "value_at_risk_sd"])],
         axis=1,
@@ -122,7 +123,7 @@ def churn_by_segment(draws: xr.Dataset, *, p_alive_threshold: float = 0.5,
         ``share_of_value_at_risk`` (value at risk / (value at risk + residual CLV)).
     """
     _check_threshold(p_alive_threshold)
-    flagged = draws["p_alive"].mean(("chain", "draw")).values < p_alive_threshold
+    flagged = draws["p_alive"].mean(SAMPLE_DIMS).values < p_alive_threshold
     return churn_table(churn_totals(draws, flagged), hdi_prob=hdi_prob)
 
 
@@ -169,8 +170,8 @@ def churn_table(totals: xr.Dataset, *, hdi_prob: float | None = None) -> pd.Data
     table = totals_table(totals, variables=["value_at_risk"], hdi_prob=hdi_prob)
     table.insert(1, "n_at_risk", totals["n_at_risk"].values)
     table["flagged_value_at_risk_mean"] = totals["flagged_value_at_risk"].mean(
-        ("chain", "draw")).values
-    at_risk = totals["value_at_risk"].mean(("chain", "draw")).values
-    kept = totals["clv"].mean(("chain", "draw")).values
+        SAMPLE_DIMS).values
+    at_risk = totals["value_at_risk"].mean(SAMPLE_DIMS).values
+    kept = totals["clv"].mean(SAMPLE_DIMS).values
     table["share_of_value_at_risk"] = at_risk / (at_risk + kept)
     return table

@@ -14,6 +14,7 @@ import xarray as xr
 from scipy import sparse
 
 from bayesclv.data import CustomerSummary
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
 from bayesclv.models import Fit
 from bayesclv.scoring.inputs import customer_inputs, posterior_draws
@@ -170,7 +171,7 @@ def period_table(periods: xr.Dataset, *, hdi_prob: float | None = None) -> pd.Da
     frames = []
     for name in periods.data_vars:
         values = periods[name]
-        stacked = values.stack(sample=("chain", "draw")).transpose("segment", "period", "sample")
+        stacked = values.stack(sample=SAMPLE_DIMS).transpose("segment", "period", "sample")
         if n_samples > 1:
             interval = az.hdi(values, prob=prob).transpose("segment", "period", ...).values
             low, high = interval[..., 0], interval[..., 1]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
 from bayesclv.scoring.summaries import (
     PORTFOLIO,
@@ -53,9 +54,9 @@ def segment_totals(draws: xr.Dataset, variables: Sequence[str] | None = None) ->
     masks = [segment == label for label in labels]
     data = {}
     for name in names:
-        values = draws[name].transpose("chain", "draw", "customer").values
+        values = draws[name].transpose(*SAMPLE_DIMS, "customer").values
         sums = [values[..., mask].sum(axis=-1) for mask in masks] + [values.sum(axis=-1)]
-        data[name] = (("chain", "draw", "segment"), np.stack(sums, axis=-1),
+        data[name] = ((*SAMPLE_DIMS, "segment"), np.stack(sums, axis=-1),
                       draws[name].attrs)
     counts = [int(mask.sum()) for mask in masks] + [segment.size]
     return xr.Dataset(

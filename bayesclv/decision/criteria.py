@@ -17,11 +17,11 @@ import numpy as np
 import xarray as xr
 
 from bayesclv.actions import CRITERIA
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import SpecError
 
 __all__ = ["CRITERIA", "Criterion", "criterion", "score"]
 
-SAMPLE_DIMS = ("chain", "draw")
 _DEFAULT_PARAMETER = {"mean": None, "quantile": 0.10, "mean_minus_sd": 1.0, "cvar": 0.10}
 
 

@@ -27,6 +27,7 @@ import xarray as xr
 from bayesclv.actions import Action
 from bayesclv.data import CustomerSummary
 from bayesclv.decision.values import action_values, draw_action_factors
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
 from bayesclv.scoring.inputs import (
@@ -108,7 +109,7 @@ def value_of_information(
         raise SpecError("values must be action_values of the same actions and customers "
                         f"(got actions {list(values['action'].values)} for "
                         f"{values.sizes['customer']:,} customers)")
-    means = values["incremental_value"].mean(("chain", "draw")).values  # NaN: not eligible
+    means = values["incremental_value"].mean(SAMPLE_DIMS).values  # NaN: not eligible
     eligible = values["eligible"].values
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)

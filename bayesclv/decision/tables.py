@@ -22,6 +22,7 @@ import xarray as xr
 from bayesclv.actions import BASELINE
 from bayesclv.decision import criteria
 from bayesclv.decision.criteria import Criterion, score
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.scoring.inputs import check_chunk_size, chunk_slices
 from bayesclv.scoring.summaries import (
     PORTFOLIO,
@@ -32,8 +33,6 @@ from bayesclv.scoring.summaries import (
 )
 
 __all__ = ["best_actions", "decision_table", "segment_decisions"]
-
-SAMPLE_DIMS = ("chain", "draw")
 
 
 def _risk(values: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:

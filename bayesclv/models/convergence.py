@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import ConvergenceWarning
 
-SAMPLE_DIMS = ("chain", "draw")
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
 BFMI_MIN = 0.3

@@ -13,6 +13,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.models.allocator import steady_allocator
 from bayesclv.spec import SamplerSpec
 
@@ -109,4 +110,4 @@ def find_map(model: pm.Model, sampler: SamplerSpec) -> xr.DataTree:
 def _one_draw(model: pm.Model, name: str, value: np.ndarray) -> xr.DataArray:
     dims = model.named_vars_to_dims.get(name, ())
     coords = {d: list(model.coords[d]) for d in dims}
-    return xr.DataArray(value[None, None, ...], dims=("chain", "draw", *dims), coords=coords)
+    return xr.DataArray(value[None, None, ...], dims=(*SAMPLE_DIMS, *dims), coords=coords)

@@ -45,7 +45,6 @@ from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
 from bayesclv.scoring.simulation import simulate_periods
 from bayesclv.scoring.summaries import (
     PORTFOLIO,
-    SAMPLE_DIMS,
     hdi_label,
     ordered_segments,
     resolve_hdi_prob,
@@ -54,7 +53,6 @@ from bayesclv.scoring.summaries import (
 
 __all__ = [
     "PORTFOLIO",
-    "SAMPLE_DIMS",
     "ActionFactors",
     "Convention",
     "CustomerInputs",

@@ -14,19 +14,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
 
 __all__ = [
     "PORTFOLIO",
-    "SAMPLE_DIMS",
     "hdi_label",
     "ordered_segments",
     "resolve_hdi_prob",
     "summarise_draws",
 ]
-
-SAMPLE_DIMS = ("chain", "draw")
-"""The dims that index posterior samples."""
 
 PORTFOLIO = "portfolio"
 """Label of the all-customers total on the ``segment`` dim of totals."""

@@ -18,6 +18,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from bayesclv.data import CustomerSummary
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
 from bayesclv.models import Fit, fingerprint
 
@@ -59,7 +60,7 @@ def row_log_likelihood(fit: Fit, *, draws_per_chunk: int = 100) -> xr.DataArray:
         )
     return xr.DataArray(
         out.reshape(n_chain, n_draw, len(seg)),
-        dims=("chain", "draw", "row"),
+        dims=(*SAMPLE_DIMS, "row"),
         coords={"chain": params["chain"].values, "draw": params["draw"].values},
         name="log_likelihood",
     )

@@ -15,6 +15,7 @@ import pymc as pm
 import xarray as xr
 
 from bayesclv.data import CustomerSummary
+from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.maths import families
 from bayesclv.models import Fit, build_frequency_model
 
@@ -120,7 +121,7 @@ def _parameter_draws(
     """Natural parameters, shape (n_draws, segments), from the posterior or the prior."""
     names = fit.family.natural
     if kind == "posterior":
-        stacked = fit.parameters().stack(sample=("chain", "draw"))
+        stacked = fit.parameters().stack(sample=SAMPLE_DIMS)
         pick = np.linspace(0, stacked.sizes["sample"] - 1, min(n_draws, stacked.sizes["sample"]))
         chosen = stacked.isel(sample=pick.astype(int))
         return {name: chosen[name].transpose("sample", "segment").values for name in names}
@@ -133,6 +134,6 @@ def _parameter_draws(
             prior = pm.sample_prior_predictive(
                 draws=n_draws, model=model, var_names=list(names), random_seed=seed
             )["prior"]
-        stacked = prior.to_dataset().stack(sample=("chain", "draw"))
+        stacked = prior.to_dataset().stack(sample=SAMPLE_DIMS)
         return {name: stacked[name].transpose("sample", "segment").values for name in names}
     raise ValueError(f"kind must be 'posterior' or 'prior', got {kind!r}")
