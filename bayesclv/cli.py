@@ -125,7 +125,7 @@ def check(
         spec = load_spec(spec_path)
         summary = summarise_spec(spec)
         result = _run_fit(spec, None, summary=summary)
-        check_ds = predictive_check(result, summary, hdi_prob=spec.value.hdi_prob)
+        check_ds = predictive_check(result, summary, interval_prob=spec.value.hdi_prob)
         _print_frame(
             check_ds.to_dataframe().reset_index(),
             title=(

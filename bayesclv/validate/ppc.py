@@ -3,7 +3,8 @@
 For each draw of the segment parameters, every customer's calibration history is simulated
 again over their own T from the model's generative process; the histogram of repeat
 purchases (0, 1, …, ``max_x - 1``, ``max_x``+) per segment is compared with the observed
-one. A model that fits puts the observed counts inside the predictive intervals.
+one. A model that fits puts the observed counts inside the predictive intervals: central
+(equal-tailed) intervals of the simulated counts, not HDIs, so each tail holds the same share.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import xarray as xr
 
 from bayesclv.data import CustomerSummary
 from bayesclv.dims import SAMPLE_DIMS
+from bayesclv.errors import DataError
 from bayesclv.maths import families
 from bayesclv.models import Fit, build_frequency_model
 
@@ -54,7 +56,7 @@ def predictive_check(
     kind: str = "posterior",
     n_draws: int = 200,
     max_x: int = 7,
-    hdi_prob: float = 0.90,
+    interval_prob: float = 0.90,
     seed: int = 0,
 ) -> xr.Dataset:
     """Observed vs predicted distribution of repeat purchases, per segment.
@@ -71,8 +73,9 @@ def predictive_check(
         Parameter draws to simulate with (thinned evenly from the posterior).
     max_x
         Counts of ``max_x`` or more share the last bin.
-    hdi_prob
-        Mass of the central predictive interval.
+    interval_prob
+        Mass of the central predictive interval: its ends are the simulated counts'
+        (1 − interval_prob) / 2 and (1 + interval_prob) / 2 quantiles.
     seed
         Random seed of the simulation.
 
@@ -80,8 +83,16 @@ def predictive_check(
     -------
     xarray.Dataset
         Dims (segment, x): ``observed`` (customers), ``predicted_mean``, ``predicted_low``,
-        ``predicted_high`` (customers, central ``hdi_prob`` interval), and ``inside``.
+        ``predicted_high`` (customers, central ``interval_prob`` interval), and ``inside``;
+        ``attrs["interval"]`` names the interval (``"central 90%"``).
+
+    Raises
+    ------
+    DataError
+        If ``interval_prob`` is not in (0, 1).
     """
+    if not 0 < interval_prob < 1:
+        raise DataError(f"interval_prob={interval_prob!r} must be in (0, 1)")
     rng = np.random.default_rng(seed)
     draws = _parameter_draws(fit, summary, kind, n_draws, seed)
     codes = summary.segment_codes
@@ -97,7 +108,7 @@ def predictive_check(
         np.add.at(predicted[draw], (codes, bins[draw]), 1)
     observed = np.zeros((n_seg, max_x + 1))
     np.add.at(observed, (codes, observed_bins), 1)
-    tail = (1 - hdi_prob) / 2
+    tail = (1 - interval_prob) / 2
     low, high = np.quantile(predicted, [tail, 1 - tail], axis=0)
     labels = [str(i) for i in range(max_x)] + [f"{max_x}+"]
     coords = {"segment": list(summary.segments), "x": labels}
@@ -111,7 +122,8 @@ def predictive_check(
             "inside": (dims, (low <= observed) & (observed <= high)),
         },
         coords=coords,
-        attrs={"kind": kind, "interval": f"central {hdi_prob:.0%}", "units": "customers"},
+        attrs={"kind": kind, "interval": f"central {interval_prob:.0%}",
+               "interval_prob": interval_prob, "units": "customers"},
     )
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bayesclv.datasets import load_cdnow_summary_39wk
+from bayesclv.errors import DataError
 from bayesclv.maths import (
     bgnbd_expected_purchases,
     mbgnbd_expected_purchases,
@@ -60,3 +61,15 @@ def test_posterior_predictive_covers_cdnow(spec_factory):
     # The weak default priors spread the predicted zero-purchase count far wider.
     width = lambda c: float((c["predicted_high"] - c["predicted_low"]).sel(x="0").item())  # noqa: E731
     assert width(prior) > 5 * width(check)
+
+
+def test_the_interval_is_central_at_the_mass_asked_for(cdnow, spec_factory, fit_factory):
+    result = fit_factory(spec_factory("bg_nbd", spend=False), draws=20)
+    wide = predictive_check(result, cdnow, n_draws=40, interval_prob=0.9, seed=3)
+    narrow = predictive_check(result, cdnow, n_draws=40, interval_prob=0.5, seed=3)
+    assert wide.attrs["interval"] == "central 90%" and narrow.attrs["interval"] == "central 50%"
+    np.testing.assert_array_equal(wide["predicted_mean"], narrow["predicted_mean"])
+    assert bool((wide["predicted_low"] <= narrow["predicted_low"]).all())
+    assert bool((wide["predicted_high"] >= narrow["predicted_high"]).all())
+    with pytest.raises(DataError, match="interval_prob=1.5 must be in"):
+        predictive_check(result, cdnow, interval_prob=1.5)
