@@ -43,6 +43,12 @@ term_i = log ω_i + (m−1) log z_i − e log1p v_i, S = logsumexp term, p_i = s
 and which of (α, β) is a₁ and which exponent is e follow the same branch as the formula.
 The series is exact to ~1e-14 where it is used; the quadrature keeps the accuracy bounds of
 docs/maths.md, so the Op is never less accurate than the maths module's formula.
+
+**Treated customers** (:func:`treated_timing_row`, docs/maths.md "Treatment"): rates × f_λ,
+f_μ from τ on. After τ the history is an untreated one at A = (α+τ)/f_λ, B = (β+τ)/f_μ on
+the clock that starts at τ, so :func:`timing_row` there, scaled by f_λ^−(r+x) f_μ^−s, plus
+the untreated dead term over (t_x, τ) when t_x < τ; the chain rule through A and B gives
+the partials in α, β, log f_λ and log f_μ.
 """
 
 from __future__ import annotations
@@ -218,6 +224,29 @@ def dead_term_quadrature(r, alpha, s, beta, x, t_x, T, work):  # noqa: PLR0913
 
 
 @numba.njit(cache=True, error_model="numpy")
+def dead_term(r, alpha, s, beta, x, t_x, T, log_b, work):  # noqa: PLR0913
+    """log(s I) and its partials in (r, α, s, β): the series, else the quadrature.
+
+    ``log_b`` is log(max(α, β) + t_x) (:func:`series_given_log_base`); ``work`` is scratch
+    space for the quadrature (:func:`workspace`). Needs T > t_x.
+    """
+    ok, log_dead, d0, d1, d2, d3 = series_given_log_base(r, alpha, s, beta, x, t_x, T, log_b)
+    if ok:
+        return log_dead, d0, d1, d2, d3
+    return dead_term_quadrature(r, alpha, s, beta, x, t_x, T, work)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def log_add(a, b):
+    """log(e^a + e^b) and the weights e^a, e^b over that sum, from one exp and one log1p."""
+    small = math.exp(-abs(a - b))
+    w_small = small / (1.0 + small)
+    if a >= b:
+        return a + math.log1p(small), 1.0 - w_small, w_small
+    return b + math.log1p(small), w_small, 1.0 - w_small
+
+
+@numba.njit(cache=True, error_model="numpy")
 def timing_row(r, alpha, s, beta, x, t_x, T, logs, work):  # noqa: PLR0913
     """Log-likelihood of one row's timing part and its partials in (r, α, s, β).
 
@@ -232,22 +261,56 @@ def timing_row(r, alpha, s, beta, x, t_x, T, logs, work):  # noqa: PLR0913
     d_alive = (-log_at, -a / (alpha + T), -log_bt, -s / (beta + T))
     if not T > t_x:
         return log_alive, d_alive[0], d_alive[1], d_alive[2], d_alive[3]
-    ok, log_dead, d0, d1, d2, d3 = series_given_log_base(r, alpha, s, beta, x, t_x, T, log_b)
-    if not ok:
-        log_dead, d0, d1, d2, d3 = dead_term_quadrature(r, alpha, s, beta, x, t_x, T, work)
-    # log(e^alive + e^dead) and the two weights from one exp and one log1p
-    small = math.exp(-abs(log_alive - log_dead))
-    value = max(log_alive, log_dead) + math.log1p(small)
-    w_small = small / (1.0 + small)
-    if log_alive >= log_dead:
-        w_alive, w_dead = 1.0 - w_small, w_small
-    else:
-        w_alive, w_dead = w_small, 1.0 - w_small
+    log_dead, d0, d1, d2, d3 = dead_term(r, alpha, s, beta, x, t_x, T, log_b, work)
+    value, w_alive, w_dead = log_add(log_alive, log_dead)
     return (value,
             w_alive * d_alive[0] + w_dead * d0,
             w_alive * d_alive[1] + w_dead * d1,
             w_alive * d_alive[2] + w_dead * d2,
             w_alive * d_alive[3] + w_dead * d3)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def treated_timing_row(r, alpha, s, beta, log_fl, log_fm, x, x_post, t_x, T, tau,  # noqa: PLR0913
+                       work):
+    """Timing log-likelihood of a customer whose rates changed at τ, and its partials.
+
+    The purchase rate is multiplied by f_λ = e^log_fl and the dropout rate by
+    f_μ = e^log_fm from τ on; x_post of the x repeat purchases are at or after τ
+    (docs/maths.md, "Treatment"). On the clock that starts at τ the history is an
+    untreated one at the shifted scales A = (α+τ)/f_λ, B = (β+τ)/f_μ, scaled by
+    f_λ^−(r+x) f_μ^−s: :func:`timing_row` there, plus the dead term of dropping out
+    between t_x and τ (when t_x < τ) at the unshifted scales.
+
+    Returns
+    -------
+    tuple of float
+        The log-likelihood, then its partials in r, α, s, β, log f_λ, log f_μ.
+    """
+    a = r + x
+    f_l, f_m = math.exp(log_fl), math.exp(log_fm)
+    size_a, size_b = (alpha + tau) / f_l, (beta + tau) / f_m
+    t_post, T_post = max(t_x - tau, 0.0), T - tau
+    logs = (math.log(size_a + T_post), math.log(size_b + T_post),
+            math.log(max(size_a, size_b) + t_post))
+    post, dr, da, ds, db = timing_row(r, size_a, s, size_b, x, t_post, T_post, logs, work)
+    post -= a * log_fl + s * log_fm
+    # chain rule through A and B: ∂A/∂α = 1/f_λ, ∂A/∂log f_λ = −A (B likewise)
+    grad = (dr - log_fl, da / f_l, ds - log_fm, db / f_m,
+            -size_a * da - a, -size_b * db - s)
+    if not tau > t_x:
+        return (post + x_post * log_fl, grad[0], grad[1], grad[2], grad[3],
+                grad[4] + x_post, grad[5])
+    pre, p0, p1, p2, p3 = dead_term(r, alpha, s, beta, x, t_x, tau,
+                                    math.log(max(alpha, beta) + t_x), work)
+    value, w_post, w_pre = log_add(post, pre)
+    return (value + x_post * log_fl,
+            w_post * grad[0] + w_pre * p0,
+            w_post * grad[1] + w_pre * p1,
+            w_post * grad[2] + w_pre * p2,
+            w_post * grad[3] + w_pre * p3,
+            w_post * grad[4] + x_post,
+            w_post * grad[5])
 
 
 @numba.njit(cache=True)

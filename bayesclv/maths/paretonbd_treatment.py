@@ -18,8 +18,10 @@ keeps the closed form of the untreated model (``docs/maths.md``, "Treatment"): o
 α + E_λ(ω) = f_λk (A_k + ω − b_k) with A_k = (α + E_λ(b_k))/f_λk and likewise β + E_μ(ω)
 = f_μk (B_k + ω − b_k), so the dead term of piece k is the untreated one at (r, A_k, s, B_k)
 on the clock that starts at b_k, scaled by f_λk^−(r+x) f_μk^−s. Each piece uses the
-untreated formula (the same Gauss–Legendre rule in a PyMC graph, the same kernel in NumPy),
-so the accuracy bounds of :mod:`bayesclv.maths.paretonbd` carry over.
+untreated formula (the same Gauss–Legendre rule in a PyMC graph, the same kernel in NumPy;
+the treatment model sums the two-piece case with the fused Op of
+:mod:`bayesclv.models.paretonbd_op` on that kernel), so the accuracy bounds of
+:mod:`bayesclv.maths.paretonbd` carry over.
 """
 
 from __future__ import annotations

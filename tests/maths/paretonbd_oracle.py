@@ -46,3 +46,28 @@ def loglik_hyp2f1(r, alpha, s, beta, x, t_x, T):
     head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     log_alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
     return head + np.logaddexp(log_alive, np.log(s) - np.log(k) + log_a)
+
+
+def treated_timing_quad(r, alpha, s, beta, f_l, f_m, x, x_post, t_x, T, tau):
+    """Timing log L of a customer whose rates are × f_l, f_m from τ on: the individual-level
+    likelihood mixed over dropout times by adaptive quadrature (a break at τ), in log space
+    (heavy buyers underflow otherwise)."""
+    def exposure(t, f):
+        return min(t, tau) + f * max(t - tau, 0.0)
+
+    def log_dead(w):
+        hazard = 1.0 if w < tau else f_m
+        return (np.log(hazard) - (r + x) * np.log(alpha + exposure(w, f_l))
+                - (s + 1) * np.log(beta + exposure(w, f_m)))
+
+    log_alive = (-(r + x) * np.log(alpha + exposure(T, f_l))
+                 - s * np.log(beta + exposure(T, f_m)))
+    head = x_post * np.log(f_l)
+    if not T > t_x:
+        return head + log_alive
+    # the integrand falls on each side of τ, so its largest value is at t_x or at τ
+    scale = max(log_dead(w) for w in (t_x, max(t_x, tau)))
+    points = [tau] if t_x < tau < T else None
+    integral, _ = integrate.quad(lambda w: np.exp(log_dead(w) - scale), t_x, T, points=points,
+                                 epsabs=0, epsrel=1e-12, limit=200)
+    return head + np.logaddexp(log_alive, np.log(s) + scale + np.log(integral))
