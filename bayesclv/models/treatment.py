@@ -4,7 +4,8 @@ An experiment's customers are fitted on their whole history. Control customers a
 customers outside the experiment follow the Pareto/NBD of :mod:`bayesclv.models.frequency`
 (same parameters, priors and pooling, same fused likelihood). A treated customer's
 purchase rate is multiplied by f_λ and dropout rate by f_μ from the day the action reached
-them (:func:`bayesclv.maths.paretonbd_treated_timing_loglik`): the history before pins the
+them (:func:`bayesclv.maths.paretonbd_treated_timing_loglik`, summed by a fused Op of
+:mod:`bayesclv.models.paretonbd_op` on the same row kernel): the history before pins the
 customer's own rates down, the history after identifies the factors. log f_λ and log f_μ
 are pooled across segments like every other parameter, with the action's prior as the
 population prior.
@@ -26,9 +27,9 @@ from bayesclv.data import CustomerSummary
 from bayesclv.distinct import distinct
 from bayesclv.errors import DataError
 from bayesclv.maths.gammagamma import gammagamma_treated_loglik
-from bayesclv.maths.paretonbd_treatment import paretonbd_treated_timing_loglik
 from bayesclv.models.frequency import PARETO_NBD, frequency_loglik
 from bayesclv.models.hierarchy import check_prior_names, pooled_parameter, segment_parameters
+from bayesclv.models.paretonbd_op import pareto_nbd_treated_timing
 from bayesclv.models.priors import default_prior
 from bayesclv.models.spend import UNCONSTRAINED as SPEND_PARAMETERS
 from bayesclv.models.spend import spend_loglik, spend_scale_prior
@@ -143,7 +144,11 @@ def build_treatment_model(histories: TreatedHistories, priors: PriorSpec,
 
 def _treated_loglik(histories: TreatedHistories, natural: dict[str, pt.TensorVariable],
                     log_f: dict[str, pt.TensorVariable]) -> pt.TensorVariable:
-    """Σ over treated customers, once per distinct (segment, x, x_post, t_x, T, τ)."""
+    """Σ over treated customers, once per distinct (segment, x, x_post, t_x, T, τ).
+
+    The count part is evaluated once per distinct (segment, x); the timing part goes
+    through the fused Op of :func:`bayesclv.models.paretonbd_op.pareto_nbd_treated_timing`.
+    """
     treated = np.asarray(histories.treated, dtype=bool)
     frame = histories.summary.frame
     keys = distinct(histories.summary.segment_codes[treated], frame["x"].to_numpy()[treated],
@@ -151,12 +156,14 @@ def _treated_loglik(histories: TreatedHistories, natural: dict[str, pt.TensorVar
                     frame["T"].to_numpy()[treated], np.asarray(histories.tau)[treated])
     seg = keys.codes(0)
     x, x_post, t_x, T, tau = keys.columns[1:]
-    r, alpha, s, beta = (natural[name][seg] for name in PARETO_NBD.natural)
-    per_row = (PARETO_NBD.count_loglik(r, alpha, s, beta, x)
-               + paretonbd_treated_timing_loglik(
-                   r, alpha, s, beta, log_f["purchase_rate"][seg], log_f["dropout_rate"][seg],
-                   x, x_post, t_x, T, tau))
-    return pt.dot(keys.counts.astype(np.float64), per_row)
+    counts = keys.counts.astype(np.float64)
+    params = [natural[name] for name in PARETO_NBD.natural]
+    by_x = distinct(seg, x)
+    count_part = PARETO_NBD.count_loglik(*(p[by_x.codes(0)] for p in params), by_x.columns[1])
+    customers_per_x = np.bincount(by_x.inverse, weights=counts, minlength=len(by_x))
+    timing = pareto_nbd_treated_timing(*params, log_f["purchase_rate"], log_f["dropout_rate"],
+                                       seg, x, x_post, t_x, T, tau, counts)[0]
+    return pt.dot(customers_per_x, count_part) + timing
 
 
 def build_spend_treatment_model(histories: TreatedHistories, priors: PriorSpec,
