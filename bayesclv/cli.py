@@ -110,9 +110,12 @@ def fit_command(
 @app.command()
 def check(
     spec_path: SpecPath,
-    compare_families: Annotated[
-        bool, typer.Option("--compare", help="Also fit the other family and compare by LOO.")
-    ] = False,
+    compare_families: Annotated[list[str] | None, typer.Option(
+        "--compare", metavar="FAMILY",
+        help=f"Also fit this family ({', '.join(FAMILIES)}) to the same customers (the "
+             "spec's sampler settings, default priors, no spend model) and compare the fits "
+             "by PSIS-LOO; repeat for several, or 'all' for every other family.")
+    ] = None,
     allow_unconverged: AllowUnconverged = False,
 ) -> None:
     """Fit a spec, then print its predictive check and (optionally) a LOO family comparison."""
@@ -123,6 +126,7 @@ def check(
 
     with _errors_as_messages():
         spec = load_spec(spec_path)
+        others = _families_to_compare(spec.family, compare_families or [])  # before fitting
         summary = summarise_spec(spec)
         result = _run_fit(spec, None, summary=summary)
         check_ds = predictive_check(result, summary, interval_prob=spec.value.hdi_prob)
@@ -133,11 +137,12 @@ def check(
                 f"({check_ds.attrs['interval']} interval)"
             ),
         )
-        if compare_families:
-            other = next(name for name in FAMILIES if name != spec.family)
-            other_spec = replace(spec, family=other, spend=False, priors=PriorSpec())
-            console.print(f"fitting {other} for the comparison")
-            fits = {spec.family: result, other: fit_model(summary, other_spec)}
+        if others:
+            fits = {spec.family: result}
+            for other in others:
+                console.print(f"fitting {other} for the comparison")
+                other_spec = replace(spec, family=other, spend=False, priors=PriorSpec())
+                fits[other] = fit_model(summary, other_spec)
             title = "PSIS-LOO comparison (elpd in nats; higher is better)"
             _print_frame(compare(fits), title=title)
     _exit_if_unconverged(result, allow_unconverged)
@@ -433,6 +438,32 @@ def _run_fit(spec: ModelSpec, out: Path | None, *, summary: CustomerSummary | No
         result.save(out, overwrite=overwrite)
         console.print(f"saved fit to {out}")
     return result
+
+
+def _families_to_compare(family: str, asked: list[str]) -> list[str]:
+    """The families ``--compare`` names, in the order given ('all': every other one).
+
+    Raises
+    ------
+    SpecError
+        For a name that is no family (with did-you-mean) or is the spec's own family.
+    """
+    chosen: list[str] = []
+    for name in asked:
+        if name == "all":
+            named = [other for other in FAMILIES if other != family]
+        elif name == family:
+            raise SpecError(f"--compare {name}: that is the spec's own family (model.family), "
+                            "fitted anyway; name another family to compare it with")
+        elif name in FAMILIES:
+            named = [name]
+        else:
+            close = difflib.get_close_matches(name, [*FAMILIES, "all"], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SpecError(f"--compare {name!r} is not a model family{hint} (families: "
+                            f"{', '.join(FAMILIES)}; or 'all' for every other family)")
+        chosen += [other for other in named if other not in chosen]
+    return chosen
 
 
 def _action_named(spec: ModelSpec, name: str) -> Action:

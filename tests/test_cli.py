@@ -130,19 +130,59 @@ def test_report_with_an_unknown_format_stops_before_fitting(tmp_path):
     assert "fitting" not in result.output and not list(tmp_path.iterdir())
 
 
+SHORT_BG_NBD = (
+    '[model]\nname = "short"\nfamily = "bg_nbd"\nspend = false\n'
+    '[data]\nsource = "bayesclv:cdnow_sample"\ncalibration_end = 1997-09-30\n'
+    '[sampler]\nchains = 2\ntune = 30\ndraws = 30\nseed = 1\n'
+)
+
+
 def test_an_unconverged_fit_exits_with_its_own_status(tmp_path):
     spec = tmp_path / "short.toml"
-    spec.write_text(
-        '[model]\nname = "short"\nfamily = "bg_nbd"\nspend = false\n'
-        '[data]\nsource = "bayesclv:cdnow_sample"\ncalibration_end = 1997-09-30\n'
-        '[sampler]\nchains = 2\ntune = 30\ndraws = 30\nseed = 1\n'
-    )
+    spec.write_text(SHORT_BG_NBD)
     result = runner.invoke(app, ["fit", str(spec)])
     assert result.exit_code == 3, result.output
     assert "NOT converged" in result.output and "exit status 3" in result.output
     allowed = runner.invoke(app, ["fit", str(spec), "--allow-unconverged"])
     assert allowed.exit_code == 0, allowed.output
     assert "NOT converged" in allowed.output
+
+
+def test_check_compares_the_spec_with_the_named_family_only(tmp_path):
+    spec = tmp_path / "short.toml"
+    spec.write_text(SHORT_BG_NBD)
+    result = runner.invoke(app, ["check", str(spec), "--compare", "mbg_nbd",
+                                 "--allow-unconverged"])
+    assert result.exit_code == 0, result.output
+    assert "customers by repeat purchases (central 90% interval)" in result.output
+    assert "fitting mbg_nbd for the comparison" in result.output
+    assert "fitting pareto_nbd" not in result.output
+    table = result.output[result.output.index("PSIS-LOO comparison"):]
+    assert "bg_nbd" in table and "mbg_nbd" in table and "pareto_nbd" not in table
+
+
+@pytest.mark.parametrize(("asked", "message"), [
+    ("bg_nbdd", "--compare 'bg_nbdd' is not a model family; did you mean 'bg_nbd'?"),
+    ("weibull", "(families: pareto_nbd, bg_nbd, mbg_nbd; or 'all' for every other family)"),
+    ("bg_nbd", "--compare bg_nbd: that is the spec's own family (model.family)"),
+])
+def test_check_refuses_a_family_it_cannot_compare_before_fitting(tmp_path, asked, message):
+    spec = tmp_path / "short.toml"
+    spec.write_text(SHORT_BG_NBD)
+    result = runner.invoke(app, ["check", str(spec), "--compare", "mbg_nbd",
+                                 "--compare", asked])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "fitting" not in result.output and "Traceback" not in result.output
+
+
+def test_compare_all_is_every_other_family_once_in_the_order_given():
+    from bayesclv.cli import _families_to_compare
+
+    assert _families_to_compare("pareto_nbd", ["mbg_nbd", "all", "bg_nbd"]) == ["mbg_nbd",
+                                                                               "bg_nbd"]
+    assert _families_to_compare("bg_nbd", ["all"]) == ["pareto_nbd", "mbg_nbd"]
+    assert _families_to_compare("bg_nbd", []) == []
 
 
 def test_summarise_refuses_an_existing_file_or_a_wrong_suffix(tmp_path):
