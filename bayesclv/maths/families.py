@@ -2,8 +2,9 @@
 
 A :class:`Family` carries a family's natural parameter names, its log-likelihood (and the
 count and timing parts the models evaluate apart), P(alive), the unconditional and
-conditional expected purchases, its generative process, and what scoring needs for the
-future of a customer alive at T: the parameters of their purchase process after T, its
+conditional expected purchases, its generative process (in windows, and in continuous time
+for simulators that need purchase times), and what scoring needs for the future of a
+customer alive at T: the parameters of their purchase process after T, its
 expectation and generative process there (the family's own from-birth ones for Pareto/NBD
 and BG/NBD; BG/NBD's for MBG/NBD, whose dropout chance at the first purchase lies behind a
 customer alive at T), and how a retention action's multiplicative effects change those
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -44,7 +45,16 @@ from bayesclv.maths.paretonbd import (
     paretonbd_timing_loglik,
 )
 
-__all__ = ["BG_NBD", "FAMILIES", "MBG_NBD", "PARETO_NBD", "Family", "FuturePurchases", "family"]
+__all__ = [
+    "BG_NBD",
+    "FAMILIES",
+    "MBG_NBD",
+    "PARETO_NBD",
+    "Family",
+    "FuturePurchases",
+    "PurchaseEvents",
+    "family",
+]
 
 Arrays = Sequence[np.ndarray]
 
@@ -86,6 +96,17 @@ class Family:
     treated_parameters
         ``f(alive_parameters, purchase, dropout)``: the same after scaling the purchase rate
         by ``purchase`` and the dropout (rate or probability) by ``dropout``.
+    purchase_events
+        ``f(rng, natural, rate, window, per_unit)``: the generative process in continuous
+        time, for simulators that need purchase *times* (the day-level transaction logs of
+        :mod:`bayesclv.simulate`): given each customer's purchase rate λ per clock unit,
+        draws their dropout and the purchases they make while alive in (0, window], on their
+        own clock from the first purchase; ``per_unit`` is clock units per time unit of the
+        parameters (7 for days against weekly rates). Returns :class:`PurchaseEvents`. The
+        random draws come in a fixed order: a seeded simulation depends on it.
+    dropout_latent
+        The name of a customer's latent dropout quantity drawn by ``purchase_events``:
+        ``"mu"`` (a rate per time unit) or ``"dropout_prob"`` (a chance per purchase).
     """
 
     name: str
@@ -101,6 +122,8 @@ class Family:
     alive_expected_purchases: Callable[..., np.ndarray]
     alive_future: Callable[[np.random.Generator, Arrays, np.ndarray | None], FuturePurchases]
     treated_parameters: Callable[[Arrays, np.ndarray, np.ndarray], list[np.ndarray]]
+    purchase_events: Callable[..., PurchaseEvents]
+    dropout_latent: str
 
 
 class FuturePurchases(Protocol):
@@ -108,6 +131,28 @@ class FuturePurchases(Protocol):
 
     def purchases(self, start: float | np.ndarray, end: float | np.ndarray) -> np.ndarray:
         """Purchases in (start, end]; windows must be asked for in order, without gaps."""
+
+
+class PurchaseEvents(NamedTuple):
+    """Purchases of many customers in continuous time, each on their own clock.
+
+    Attributes
+    ----------
+    dropout
+        Each customer's latent dropout: rate μ per time unit (Pareto/NBD) or chance p per
+        purchase ((M)BG/NBD); shape (customers,).
+    lifetime
+        When each customer drops out (clock units after the first purchase; 0 for a
+        dropout at the first purchase, ``inf`` for never); shape (customers,).
+    customer, time
+        The customer and time (clock units, in (0, window]) of every purchase made while
+        alive within the window, by customer and, for (M)BG/NBD, in time order.
+    """
+
+    dropout: np.ndarray
+    lifetime: np.ndarray
+    customer: np.ndarray
+    time: np.ndarray
 
 
 def _pareto_alive(params: Arrays, x: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
@@ -195,6 +240,79 @@ class _MBGFuture(_BGFuture):
     chances_at_start = 1
 
 
+def _pareto_events(rng: np.random.Generator, params: Arrays, rate: np.ndarray,
+                   window: np.ndarray, per_unit: float) -> PurchaseEvents:
+    """μ ~ Gamma(s, β), a lifetime ~ Exponential(μ); Poisson(rate) purchases while alive,
+    uniform over the part of the window alive."""
+    _, _, s, beta = params
+    n = window.size
+    dropout = rng.gamma(s, 1.0 / beta, size=n)
+    with np.errstate(divide="ignore"):
+        # A rate that underflows to 0 means a lifetime beyond any window.
+        lifetime = rng.standard_exponential(n) / (dropout / per_unit)
+    alive_span = np.minimum(lifetime, window)
+    counts = rng.poisson(rate * alive_span)
+    customer = np.repeat(np.arange(n), counts)
+    # 1 - U lies in (0, 1], so no purchase falls at time 0, the first purchase.
+    time = (1.0 - rng.random(customer.size)) * alive_span[customer]
+    return PurchaseEvents(dropout, lifetime, customer, time)
+
+
+def _bg_events(rng: np.random.Generator, params: Arrays, rate: np.ndarray,
+               window: np.ndarray, per_unit: float, *,
+               chances_at_start: int = 0) -> PurchaseEvents:
+    """p ~ Beta(a, b); the customer drops out right after repeat purchase K, Poisson(rate)
+    purchases until then.
+
+    ``chances_at_start`` is the number of dropout chances at the first purchase: 0 for
+    BG/NBD, 1 for MBG/NBD, where K = 0 is a dropout at time 0. ``per_unit`` is unused:
+    the dropout is a chance per purchase, in no time unit.
+    """
+    _, _, a, b = params
+    n = window.size
+    dropout_prob = rng.beta(a, b, size=n)
+    # The dropout chances survived, Geometric(p) on {0, 1, ...}, by inversion in floating
+    # point: numpy's integer geometric overflows for the tiny p a Beta with small a
+    # produces. K, the repeat purchase right after which the customer drops out (0: the
+    # first purchase), is that count + 1 - chances_at_start.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        last_purchase = (np.floor(np.log1p(-rng.random(n)) / np.log1p(-dropout_prob))
+                         + 1.0 - chances_at_start)
+    # 0/0 arises only for p == 0, a customer who never drops out.
+    last_purchase = np.where(np.isnan(last_purchase), np.inf, last_purchase)
+
+    counts = rng.poisson(rate * window)
+    customer = np.repeat(np.arange(n), counts)
+    # 1 - U lies in (0, 1], so no purchase falls at time 0, the first purchase.
+    event_time = (1.0 - rng.random(customer.size)) * window[customer]
+    order = np.lexsort((event_time, customer))
+    customer = customer[order]
+    event_time = event_time[order]
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(customer.size) - starts[customer] + 1
+
+    kept = rank <= last_purchase[customer]
+    dropped_inside = last_purchase <= counts
+    lifetime = np.full(n, np.inf)
+    lifetime[customer[kept & (rank == last_purchase[customer])]] = event_time[
+        kept & (rank == last_purchase[customer])
+    ]
+    lifetime[last_purchase == 0] = 0.0
+    # Past the window the process is memoryless: the remaining K - N purchases
+    # take a Gamma(K - N) time at the customer's rate.
+    beyond = ~dropped_inside & np.isfinite(last_purchase)
+    remaining = last_purchase[beyond] - counts[beyond]
+    with np.errstate(divide="ignore"):
+        lifetime[beyond] = window[beyond] + rng.standard_gamma(remaining) / rate[beyond]
+    return PurchaseEvents(dropout_prob, lifetime, customer[kept], event_time[kept])
+
+
+def _mbg_events(rng: np.random.Generator, params: Arrays, rate: np.ndarray,
+                window: np.ndarray, per_unit: float) -> PurchaseEvents:
+    """As the BG/NBD's, with one more dropout chance right after the first purchase."""
+    return _bg_events(rng, params, rate, window, per_unit, chances_at_start=1)
+
+
 PARETO_NBD = Family(
     name="pareto_nbd",
     natural=("r", "alpha", "s", "beta"),
@@ -209,6 +327,8 @@ PARETO_NBD = Family(
     alive_expected_purchases=paretonbd_expected_purchases,
     alive_future=_ParetoFuture,
     treated_parameters=_pareto_treated,
+    purchase_events=_pareto_events,
+    dropout_latent="mu",
 )
 BG_NBD = Family(
     name="bg_nbd",
@@ -224,6 +344,8 @@ BG_NBD = Family(
     alive_expected_purchases=bgnbd_expected_purchases,
     alive_future=_BGFuture,
     treated_parameters=_bg_treated,
+    purchase_events=_bg_events,
+    dropout_latent="dropout_prob",
 )
 # Alive at T, an MBG/NBD customer has passed the dropout chance at the first purchase and
 # buys on as a BG/NBD customer: the BG/NBD's expectation, process and action map from T.
@@ -241,6 +363,8 @@ MBG_NBD = Family(
     alive_expected_purchases=bgnbd_expected_purchases,
     alive_future=_BGFuture,
     treated_parameters=_bg_treated,
+    purchase_events=_mbg_events,
+    dropout_latent="dropout_prob",
 )
 FAMILIES: dict[str, Family] = {f.name: f for f in (PARETO_NBD, BG_NBD, MBG_NBD)}
 

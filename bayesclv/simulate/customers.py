@@ -50,7 +50,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesclv.errors import SpecError
-from bayesclv.maths.families import FAMILIES
+from bayesclv.maths.families import FAMILIES, family
 
 __all__ = [
     "DEFAULT_POPULATION",
@@ -112,6 +112,10 @@ DEFAULT_TAU: float = 0.25
 """Between-segment standard deviation on the log scale used when none is given."""
 
 _DAYS_PER_WEEK = 7
+_DROPOUT_DESCRIPTIONS = {
+    "mu": "dropouts per week",
+    "dropout_prob": "dropout chance per repeat purchase",
+}
 _PARAMETER_DESCRIPTIONS = {
     "r": "shape of purchase rate (1)",
     "alpha": "rate of purchase rate (weeks)",
@@ -523,15 +527,10 @@ def simulate_customers(
     )
 
     first_dates = (start + pd.to_timedelta(stack("first_day"), unit="D")).astype("datetime64[us]")
-    dropout_name = "mu" if truth.family == "pareto_nbd" else "dropout_prob"
-    dropout_description = (
-        "dropouts per week"
-        if truth.family == "pareto_nbd"
-        else "dropout chance per repeat purchase"
-    )
+    dropout_name = family(truth.family).dropout_latent
     variables = {
         "lambda": (stack("lambda"), "purchases per week while alive"),
-        dropout_name: (stack("dropout"), dropout_description),
+        dropout_name: (stack("dropout"), _DROPOUT_DESCRIPTIONS[dropout_name]),
         "nu": (stack("nu"), "Gamma-Gamma rate of transaction value (per dollar)"),
         "first_date": (first_dates.to_numpy(), "day of the first purchase"),
         "dropout_time": (stack("dropout_time"), "weeks after the first purchase"),
@@ -608,7 +607,7 @@ def _whole_weeks(argument: str, weeks: int, *, minimum: int) -> int:
 
 def _simulate_segment(
     rng: np.random.Generator,
-    family: str,
+    family_name: str,
     params: Mapping[str, float],
     n: int,
     *,
@@ -616,7 +615,11 @@ def _simulate_segment(
     holdout_days: int,
     acquisition_days: int,
 ) -> dict[str, np.ndarray]:
-    """Simulate one segment; times inside are in days on the customer's clock."""
+    """Simulate one segment; times inside are in days on the customer's clock.
+
+    The purchase rate and the spend rate are drawn here; the dropout process and the
+    purchase times by the family's ``purchase_events``, in days.
+    """
     first_day = rng.integers(0, acquisition_days, size=n)
     calibration_span = (calibration_days - 1) - first_day
     window = calibration_span + holdout_days
@@ -626,20 +629,10 @@ def _simulate_segment(
     spend_rate = rng.gamma(params["q"], 1.0 / params["gamma"], size=n)
     daily_rate = purchase_rate / _DAYS_PER_WEEK
 
-    with np.errstate(divide="ignore"):
-        if family == "pareto_nbd":
-            dropout = rng.gamma(params["s"], 1.0 / params["beta"], size=n)
-            # A rate that underflows to 0 means a lifetime beyond any window.
-            dropout_days = rng.standard_exponential(n) / (dropout / _DAYS_PER_WEEK)
-            alive_span = np.minimum(dropout_days, window)
-            counts = rng.poisson(daily_rate * alive_span)
-            customer = np.repeat(np.arange(n), counts)
-            # 1 - U lies in (0, 1], so no event lands on the first-purchase day.
-            event_day = np.ceil((1.0 - rng.random(customer.size)) * alive_span[customer])
-        else:
-            # MBG/NBD: one more dropout chance, at the first purchase
-            dropout, dropout_days, customer, event_day = _bg_events(
-                rng, params, daily_rate, window, chances_at_start=int(family == "mbg_nbd"))
+    record = family(family_name)
+    dropout, dropout_days, customer, event_time = record.purchase_events(
+        rng, [params[name] for name in record.natural], daily_rate, window, _DAYS_PER_WEEK)
+    event_day = np.ceil(event_time)
 
     calibration = event_day <= calibration_span[customer]
     events_calibration = np.bincount(customer[calibration], minlength=n)
@@ -700,55 +693,3 @@ def _simulate_segment(
         "occasion_day": first_day[occasion_customer] + occasion_offset,
         "occasion_amount": cents / 100.0,
     }
-
-
-def _bg_events(
-    rng: np.random.Generator,
-    params: Mapping[str, float],
-    daily_rate: np.ndarray,
-    window: np.ndarray,
-    *,
-    chances_at_start: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(M)BG/NBD events in days: the customer drops out right after repeat purchase K.
-
-    ``chances_at_start`` is the number of dropout chances at the first purchase: 0 for
-    BG/NBD, 1 for MBG/NBD, where K = 0 is a dropout at time 0. Returns the dropout
-    probabilities, dropout times (days), and the customer index and day of every event
-    made while alive within the window.
-    """
-    n = window.size
-    dropout_prob = rng.beta(params["a"], params["b"], size=n)
-    # The dropout chances survived, Geometric(p) on {0, 1, ...}, by inversion in floating
-    # point: numpy's integer geometric overflows for the tiny p a Beta with small a
-    # produces. K, the repeat purchase right after which the customer drops out (0: the
-    # first purchase), is that count + 1 - chances_at_start.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        last_purchase = (np.floor(np.log1p(-rng.random(n)) / np.log1p(-dropout_prob))
-                         + 1.0 - chances_at_start)
-    # 0/0 arises only for p == 0, a customer who never drops out.
-    last_purchase = np.where(np.isnan(last_purchase), np.inf, last_purchase)
-
-    counts = rng.poisson(daily_rate * window)
-    customer = np.repeat(np.arange(n), counts)
-    # 1 - U lies in (0, 1], so no event lands on the first-purchase day.
-    event_time = (1.0 - rng.random(customer.size)) * window[customer]
-    order = np.lexsort((event_time, customer))
-    customer = customer[order]
-    event_time = event_time[order]
-    starts = np.cumsum(counts) - counts
-    rank = np.arange(customer.size) - starts[customer] + 1
-
-    kept = rank <= last_purchase[customer]
-    dropped_inside = last_purchase <= counts
-    dropout_days = np.full(n, np.inf)
-    dropout_days[customer[kept & (rank == last_purchase[customer])]] = event_time[
-        kept & (rank == last_purchase[customer])
-    ]
-    dropout_days[last_purchase == 0] = 0.0
-    # Past the window the process is memoryless: the remaining K - N purchases
-    # take a Gamma(K - N) time at the customer's rate.
-    beyond = ~dropped_inside & np.isfinite(last_purchase)
-    remaining = last_purchase[beyond] - counts[beyond]
-    dropout_days[beyond] = window[beyond] + rng.standard_gamma(remaining) / daily_rate[beyond]
-    return dropout_prob, dropout_days, customer[kept], np.ceil(event_time[kept])

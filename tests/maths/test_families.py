@@ -94,3 +94,46 @@ def test_doubling_the_purchase_rate_doubles_pareto_expected_purchases():
 def test_unknown_family_names_the_known_ones():
     with pytest.raises(ValueError, match="pareto_nbd, bg_nbd, mbg_nbd"):
         family("bg_cnbd")
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+@pytest.mark.parametrize("per_unit", [1.0, 7.0])
+def test_purchase_events_from_birth_average_to_the_expectation(name, per_unit):
+    # Purchase times in clock units (days against weekly rates with per_unit = 7): the
+    # purchases in the first 39 weeks average to E[X(39)], all inside (0, window], each
+    # customer's in time order, none after their dropout.
+    record = family(name)
+    n = 200_000
+    rng = np.random.default_rng(4)
+    r, alpha = PUBLISHED[name][:2]
+    rate = rng.gamma(r, 1.0 / alpha, size=n) / per_unit
+    window = np.full(n, 39.0 * per_unit)
+    events = record.purchase_events(rng, list(PUBLISHED[name]), rate, window, per_unit)
+    counts = np.bincount(events.customer, minlength=n)
+    want = float(record.expected_purchases(*PUBLISHED[name], 39.0))
+    assert abs(counts.mean() - want) < 4 * counts.std() / np.sqrt(n)
+    assert np.all((events.time > 0) & (events.time <= window[events.customer]))
+    assert np.all(events.time <= events.lifetime[events.customer])
+    assert np.all(np.diff(events.customer) >= 0)
+    assert events.dropout.shape == events.lifetime.shape == (n,)
+
+
+def test_purchase_event_lifetimes_follow_each_dropout_process():
+    n = 200_000
+    rate, window = np.full(n, 0.5), np.full(n, 10.0)
+    # Pareto/NBD: P(lifetime > t) = (β / (β + t))^s, t in weeks; lifetimes in days here.
+    r, alpha, s, beta = PUBLISHED["pareto_nbd"]
+    events = PARETO_NBD.purchase_events(np.random.default_rng(5), [r, alpha, s, beta],
+                                        rate / 7.0, window * 7.0, 7.0)
+    survived = (events.lifetime > 20.0 * 7.0).mean()
+    want = (beta / (beta + 20.0)) ** s
+    assert abs(survived - want) < 4 * np.sqrt(want * (1 - want) / n)
+    # MBG/NBD drops out at the first purchase with chance E[p] = a / (a + b); BG/NBD never.
+    mbg, bg = PUBLISHED["mbg_nbd"], PUBLISHED["bg_nbd"]
+    at_start = MBG_NBD.purchase_events(np.random.default_rng(6), list(mbg), rate, window, 1.0)
+    share = (at_start.lifetime == 0).mean()
+    want = mbg[2] / (mbg[2] + mbg[3])
+    assert abs(share - want) < 4 * np.sqrt(want * (1 - want) / n)
+    assert not np.isin(at_start.customer, np.flatnonzero(at_start.lifetime == 0)).any()
+    never = BG_NBD.purchase_events(np.random.default_rng(6), list(bg), rate, window, 1.0)
+    assert not np.any(never.lifetime == 0)
