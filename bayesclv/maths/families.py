@@ -69,6 +69,10 @@ class Family:
         ``"pareto_nbd"``, ``"bg_nbd"`` or ``"mbg_nbd"``.
     natural
         The paper's parameter names, in the order every function here takes them.
+    time_scales
+        Those measured in the model's time unit (a fit in weeks has them in weeks): the
+        rate α of the purchase rates' Gamma and, for Pareto/NBD, the rate β of the dropout
+        rates'; the others (shapes, Beta parameters) have no unit.
     loglik, count_loglik, timing_loglik
         Per-customer log-likelihood ``f(*natural, x, t_x, T)`` and its parts
         ``f(*natural, x)`` (every special function) and ``f(*natural, x, t_x, T)``.
@@ -111,6 +115,7 @@ class Family:
 
     name: str
     natural: tuple[str, ...]
+    time_scales: tuple[str, ...]
     loglik: Callable[..., object]
     count_loglik: Callable[..., object]
     timing_loglik: Callable[..., object]
@@ -316,6 +321,7 @@ def _mbg_events(rng: np.random.Generator, params: Arrays, rate: np.ndarray,
 PARETO_NBD = Family(
     name="pareto_nbd",
     natural=("r", "alpha", "s", "beta"),
+    time_scales=("alpha", "beta"),
     loglik=paretonbd_loglik,
     count_loglik=paretonbd_count_loglik,
     timing_loglik=paretonbd_timing_loglik,
@@ -333,6 +339,7 @@ PARETO_NBD = Family(
 BG_NBD = Family(
     name="bg_nbd",
     natural=("r", "alpha", "a", "b"),
+    time_scales=("alpha",),
     loglik=bgnbd_loglik,
     count_loglik=bgnbd_count_loglik,
     timing_loglik=bgnbd_timing_loglik,
@@ -352,6 +359,7 @@ BG_NBD = Family(
 MBG_NBD = Family(
     name="mbg_nbd",
     natural=("r", "alpha", "a", "b"),
+    time_scales=("alpha",),
     loglik=mbgnbd_loglik,
     count_loglik=mbgnbd_count_loglik,
     timing_loglik=mbgnbd_timing_loglik,

@@ -57,6 +57,20 @@ def report_thin(fit: Fit) -> int:
     return max(1, sizes["chain"] * sizes["draw"] // REPORT_SAMPLES)
 
 
+#: How the report writes a parameter's name (the others as named).
+_SYMBOLS = {"alpha": "α", "beta": "β", "gamma": "γ"}
+
+
+def _time_scales(fit: Fit) -> str:
+    """The family's parameters in the fit's time unit, e.g. ``"α, β per week"``.
+
+    Read from the family record (:attr:`bayesclv.maths.families.Family.time_scales`): α and β
+    for Pareto/NBD, α alone for BG/NBD and MBG/NBD.
+    """
+    names = ", ".join(_SYMBOLS.get(name, name) for name in fit.family.maths.time_scales)
+    return f"{names} per {fit.time_unit.removesuffix('s')}"
+
+
 def _quiet(_: str) -> None:
     """The default ``on_step``: say nothing."""
 
@@ -160,6 +174,7 @@ def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
     holdout = ("none" if summary.holdout_end is None else
                f"{summary.calibration_end.date()} – {summary.holdout_end.date()} (exclusive "
                "start, inclusive end)")
+    rates = "rates" if len(fit.family.maths.time_scales) > 1 else "rate"
     facts = [
         ("model", f"{fit.spec.name}: {fit.family.name}"
                   f"{' + Gamma-Gamma spend' if fit.spend is not None else ''}"),
@@ -169,7 +184,7 @@ def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
                       f"{', '.join(map(str, segments))}"),
         ("calibration end", f"{summary.calibration_end.date()} (inclusive)"),
         ("holdout", holdout),
-        ("time unit", f"{fit.time_unit} (rates α, β per {fit.time_unit[:-1]})"),
+        ("time unit", f"{fit.time_unit} ({rates} {_time_scales(fit)})"),
         ("value", f"residual CLV over {value.horizon_months:g} months from the calibration end, "
                   f"margin {value.margin:.0%}, discount {value.annual_discount_rate:.0%} per "
                   f"year, per {value.period}"),
@@ -228,15 +243,15 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
                     else f", every purchase {value.per_purchase:,g} {money}")
     terms = (f"{money}, residual over {value.horizon_months:g} months{per_purchase}, margin "
              f"{value.margin:.0%}, discount {value.annual_discount_rate:.0%}/year; {level}")
-    gamma = f", γ in {money}" if fit.spend is not None else ""
+    gamma = f", {_SYMBOLS['gamma']} in {money}" if fit.spend is not None else ""
     thin = report_thin(fit)
     on_step("scoring customers")
     scored = value_tables(fit, summary, value=value, thin=thin, top=top)
     label = hdi_label(value.hdi_prob)
     equity = scored.equity
     tables = [
-        ReportTable("parameters", f"posterior parameters per segment ({level}; α, β per "
-                    f"{fit.time_unit[:-1]}{gamma})", fit.summary(value.hdi_prob),
+        ReportTable("parameters", f"posterior parameters per segment ({level}; "
+                    f"{_time_scales(fit)}{gamma})", fit.summary(value.hdi_prob),
                     note="r_hat and ess_bulk: convergence diagnostics (R-hat ≤ 1.01 and bulk "
                          "ESS ≥ 400 are the usual thresholds)."),
         ReportTable("customer_equity", f"customer equity per segment: {terms}",

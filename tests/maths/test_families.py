@@ -137,3 +137,21 @@ def test_purchase_event_lifetimes_follow_each_dropout_process():
     assert not np.isin(at_start.customer, np.flatnonzero(at_start.lifetime == 0)).any()
     never = BG_NBD.purchase_events(np.random.default_rng(6), list(bg), rate, window, 1.0)
     assert not np.any(never.lifetime == 0)
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_time_scales_are_the_parameters_that_change_with_the_time_unit(name):
+    # Measuring time in days instead of weeks multiplies exactly the time_scales by 7: every
+    # probability and count is then the same.
+    record = family(name)
+    weeks = PUBLISHED[name]
+    days = [v * 7.0 if n in record.time_scales else v
+            for n, v in zip(record.natural, weeks, strict=True)]
+    x, t_x, T = HISTORIES
+    np.testing.assert_allclose(record.p_alive(*days, x, 7 * t_x, 7 * T),
+                               record.p_alive(*weeks, x, t_x, T), rtol=1e-10)
+    np.testing.assert_allclose(record.expected_purchases(*days, 7 * 39.0),
+                               record.expected_purchases(*weeks, 39.0), rtol=1e-10)
+    np.testing.assert_allclose(
+        record.loglik(*days, x, 7 * t_x, 7 * T) + x * np.log(7.0),
+        record.loglik(*weeks, x, t_x, T), rtol=1e-10)

@@ -106,6 +106,24 @@ def test_long_posteriors_are_thinned_evenly_for_the_value_tables(spec, cdnow, fi
                             "check use 30 of them (one draw in 3 of each chain)")
 
 
+@pytest.mark.parametrize(("family", "fact", "title"), [
+    ("pareto_nbd", "weeks (rates α, β per week)", "α, β per week, γ in USD"),
+    ("bg_nbd", "weeks (rate α per week)", "α per week, γ in USD"),
+    ("mbg_nbd", "weeks (rate α per week)", "α per week, γ in USD"),
+])
+def test_the_time_unit_names_the_familys_own_time_scales(spec, cdnow, fit_factory, family,
+                                                          fact, title):
+    # α (and β for Pareto/NBD) are in the fit's time unit; BG/NBD's a and b have no unit.
+    from bayesclv.report import build
+
+    chosen = replace(spec, family=family)
+    fit = fit_factory(chosen, draws=4)
+    facts = dict(build.report_facts(fit, cdnow, chosen, {}, build.report_time()))
+    assert facts["time unit"] == fact
+    parameters = value_section(fit, cdnow, chosen).tables[0]
+    assert parameters.title == f"posterior parameters per segment (90% HDI; {title})"
+
+
 def test_the_same_fit_and_seed_give_byte_identical_files(spec, cdnow, fit_factory, tmp_path,
                                                          monkeypatch):
     monkeypatch.setenv(REPRODUCIBLE_TIME, "1700000000")
