@@ -10,12 +10,15 @@ from bayesclv.data import (
     ColumnMap,
     CustomerSummary,
     cohort_segments,
+    covariates_from_log,
     summarise,
     value_tier_segments,
+    with_covariates,
 )
 from bayesclv.data.sources import identify, read_pandas
 from bayesclv.datasets import load_cdnow
-from bayesclv.spec import ModelSpec, resolve_source
+from bayesclv.errors import DataError
+from bayesclv.spec import ModelSpec, resolve_covariate_source, resolve_source
 
 BUNDLED = {"bayesclv:cdnow_master": "master", "bayesclv:cdnow_sample": "sample"}
 
@@ -31,7 +34,8 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
     Returns
     -------
     CustomerSummary
-        Segments as the spec's ``data.segmentation`` defines them.
+        Segments as the spec's ``data.segmentation`` defines them, with the covariates of
+        ``[covariates]`` (from its customer table, or constant per customer in the log).
     """
     data = spec.data
     source = resolve_source(spec)
@@ -39,12 +43,15 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
         source = load_cdnow(BUNDLED[source]) if source in BUNDLED else source
     columns = spec_columns(spec)
     segments = None
-    if data.segmentation in ("cohort", "value_tier", "cohort_x_value_tier"):
+    log = None
+    from_log = spec.covariates is not None and spec.covariates.source is None
+    if data.segmentation in ("cohort", "value_tier", "cohort_x_value_tier") or from_log:
         log = source if isinstance(source, pd.DataFrame) else read_pandas(
-            identify(Path(source)), columns)
+            identify(Path(source)), columns, extra=spec.covariates.columns if from_log else ())
+    if data.segmentation in ("cohort", "value_tier", "cohort_x_value_tier"):
         segments = _derived_segments(log, columns, data.segmentation, data.cohort_freq,
                                      data.timezone)
-    return summarise(
+    summary = summarise(
         source,
         calibration_end=data.calibration_end,
         holdout_end=data.holdout_end,
@@ -53,6 +60,29 @@ def summarise_spec(spec: ModelSpec) -> CustomerSummary:
         timezone=data.timezone,
         segments=segments,
     )
+    if spec.covariates is None:
+        return summary
+    return with_covariates(summary, _covariate_table(spec, log), spec.covariates.columns,
+                           categorical=spec.covariates.categorical)
+
+
+def _covariate_table(spec: ModelSpec, log: pd.DataFrame | None) -> pd.DataFrame:
+    """Each customer's covariates: from ``covariates.source``, or from the log's columns."""
+    covariates = spec.covariates
+    path = resolve_covariate_source(spec)
+    if path is None:
+        return covariates_from_log(log, spec.data.customer, covariates.columns)
+    customer = covariates.customer or spec.data.customer
+    if not path.is_file():
+        raise DataError(f"covariates.source {path} does not exist")
+    table = read_pandas(identify(path), ColumnMap(customer=customer, date=customer, amount=None,
+                                                  fields={"customer": "covariates.customer"}),
+                        extra=covariates.columns)
+    ids = table[customer].astype(str).str.strip()
+    if ids.duplicated().any():
+        raise DataError(f"covariates.source {path} lists customer "
+                        f"{ids[ids.duplicated()].iloc[0]!r} more than once")
+    return table.drop(columns=customer).set_axis(pd.Index(ids, name="customer_id"))
 
 
 def spec_columns(spec: ModelSpec) -> ColumnMap:

@@ -7,6 +7,7 @@ import numpy as np
 import xarray as xr
 
 from bayesclv.models import Fit
+from bayesclv.models.covariates import Cells
 from bayesclv.scoring.inputs import CustomerInputs, posterior_draws
 from bayesclv.scoring.quantities import Histories, expected_spend, horizon_if_alive, p_alive
 from bayesclv.scoring.settings import Convention, value_settings
@@ -30,7 +31,9 @@ def new_customer_value(
     discounted per period from the acquisition date and valued at the segment's prior mean
     spend p γ / (q − 1) (without a spend model: ``value.per_purchase``) times the margin.
     The first purchase itself is not included:
-    add its margin if acquisition cost is to be set against it too.
+    add its margin if acquisition cost is to be set against it too. For a fit with
+    covariates this is the baseline newcomer's value (every numeric covariate at the fitted
+    customers' mean, every categorical one at its reference level).
 
     Parameters
     ----------
@@ -57,8 +60,9 @@ def new_customer_value(
     n_segments = len(post.segments)
     code = np.arange(n_segments)
     zeros = np.zeros(n_segments)
-    newcomers = Histories(code=code, x=zeros, t_x=zeros, T=zeros, inverse=code,
-                          ages=np.column_stack([code, zeros, zeros]), age_inverse=code)
+    newcomers = Histories(cell=code, x=zeros, t_x=zeros, T=zeros, inverse=code,
+                          ages=np.column_stack([code, zeros, zeros]), age_inverse=code,
+                          cells=Cells.of_segments(n_segments, code))
     alive = p_alive(post, newcomers)
     purchases, discounted = (alive * v for v in horizon_if_alive(post, newcomers, settings))
     labels = np.array(post.segments, dtype=object)

@@ -6,6 +6,7 @@
 
 from bayesclv.data.api import summarise
 from bayesclv.data.columns import ColumnMap
+from bayesclv.data.covariates import CovariateEncoding, covariates_from_log, with_covariates
 from bayesclv.data.segments import (
     BehaviouralSegmentWarning,
     cohort_segments,
@@ -17,8 +18,11 @@ __all__ = [
     "BehaviouralSegmentWarning",
     "ColumnMap",
     "CompressedRows",
+    "CovariateEncoding",
     "CustomerSummary",
     "cohort_segments",
+    "covariates_from_log",
     "summarise",
     "value_tier_segments",
+    "with_covariates",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -84,7 +85,7 @@ def is_spark_frame(source: object) -> bool:
     )
 
 
-def read_pandas(log: Log, columns: ColumnMap) -> pd.DataFrame:
+def read_pandas(log: Log, columns: ColumnMap, extra: Sequence[str] = ()) -> pd.DataFrame:
     """Read ``log`` into pandas for the pandas engine.
 
     Parameters
@@ -95,6 +96,8 @@ def read_pandas(log: Log, columns: ColumnMap) -> pd.DataFrame:
         The columns to read; they are checked before anything is read (with advice in the
         words of where their names were set), and Parquet files are read for these
         columns only.
+    extra : sequence of str
+        More columns to read from a Parquet file (covariates); the caller checks them.
 
     Notes
     -----
@@ -109,8 +112,10 @@ def read_pandas(log: Log, columns: ColumnMap) -> pd.DataFrame:
             columns.check(log.obj.columns, log.description)
             return log.obj.df()
         if log.kind == "parquet":
-            columns.check(pq.read_schema(log.obj).names, log.description)
-            wanted = list(dict.fromkeys(columns.required().values()))
+            names = pq.read_schema(log.obj).names
+            columns.check(names, log.description)
+            wanted = list(dict.fromkeys([*columns.required().values(),
+                                         *(e for e in extra if e in names)]))
             table = pq.read_table(log.obj, columns=wanted)
             return table.to_pandas(date_as_object=False)
         frame = pd.read_csv(log.obj, dtype=str, keep_default_na=False, na_values=[""])

@@ -68,6 +68,9 @@ class CustomerSummary:
         Holdout length in time units.
     exclusions : dict of str to int
         What was left out of the summary and how much of it (reason → count).
+    covariates : tuple of str
+        Names of the frame's static customer covariates (columns added by
+        :func:`bayesclv.data.covariates.with_covariates`), in order; empty without.
     """
 
     frame: pd.DataFrame
@@ -76,6 +79,7 @@ class CustomerSummary:
     holdout_end: pd.Timestamp | None = None
     holdout_length: float | None = None
     exclusions: dict[str, int] = field(default_factory=dict)
+    covariates: tuple[str, ...] = ()
 
     @classmethod
     def from_frame(
@@ -299,6 +303,7 @@ class CustomerSummary:
             holdout_end=self.holdout_end,
             holdout_length=self.holdout_length,
             exclusions=exclusions,
+            covariates=self.covariates,
         )
 
     def __repr__(self) -> str:

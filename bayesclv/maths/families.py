@@ -19,6 +19,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from bayesclv.maths.backend import ops_for
 from bayesclv.maths.bgnbd import (
     bgnbd_conditional_expected_purchases,
     bgnbd_count_loglik,
@@ -111,6 +112,12 @@ class Family:
     dropout_latent
         The name of a customer's latent dropout quantity drawn by ``purchase_events``:
         ``"mu"`` (a rate per time unit) or ``"dropout_prob"`` (a chance per purchase).
+    covariate_parameters
+        ``f(natural, purchase_shift, dropout_shift)``: a customer's parameters when their
+        covariates add ``purchase_shift`` to the log of the mean purchase rate and
+        ``dropout_shift`` to the log of the mean dropout rate (Pareto/NBD) or to the log-odds
+        of the mean dropout probability ((M)BG/NBD), the shapes unchanged. Written once for
+        NumPy arrays and PyTensor tensors.
     """
 
     name: str
@@ -129,6 +136,7 @@ class Family:
     treated_parameters: Callable[[Arrays, np.ndarray, np.ndarray], list[np.ndarray]]
     purchase_events: Callable[..., PurchaseEvents]
     dropout_latent: str
+    covariate_parameters: Callable[[Arrays, object, object], list[object]]
 
 
 class FuturePurchases(Protocol):
@@ -173,6 +181,13 @@ def _pareto_treated(params: Arrays, purchase: np.ndarray, dropout: np.ndarray
     return [r, alpha / purchase, s, beta / dropout]
 
 
+def _pareto_covariates(params: Arrays, purchase: object, dropout: object) -> list[object]:
+    """λ ~ Gamma(r, α e^(−Δλ)) has mean (r / α) e^(Δλ); μ likewise with β and Δμ."""
+    r, alpha, s, beta = params
+    ops = ops_for(alpha, purchase, dropout)
+    return [r, alpha * ops.exp(-purchase), s, beta * ops.exp(-dropout)]
+
+
 def _bg_alive(params: Arrays, x: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
     """λ | alive ~ Gamma(r + x, α + T), p | alive ~ Beta(a, b + x) (FHL 2005)."""
     r, alpha, a, b = params
@@ -187,6 +202,16 @@ def _bg_treated(params: Arrays, purchase: np.ndarray, dropout: np.ndarray
     total = a + b
     a_new = np.minimum(a * dropout, 0.999 * total)
     return [r, alpha / purchase, a_new, total - a_new]
+
+
+def _bg_covariates(params: Arrays, purchase: object, dropout: object) -> list[object]:
+    """λ as for Pareto/NBD; p ~ Beta(a', b') with a' + b' = a + b and the log-odds of its mean
+    a / (a + b) shifted by Δ: a' = (a + b) a e^Δ / (a e^Δ + b)."""
+    r, alpha, a, b = params
+    ops = ops_for(alpha, purchase, dropout)
+    odds = a * ops.exp(dropout)
+    total = a + b
+    return [r, alpha * ops.exp(-purchase), total * odds / (odds + b), total * b / (odds + b)]
 
 
 def _mbg_alive(params: Arrays, x: np.ndarray, T: np.ndarray) -> list[np.ndarray]:
@@ -335,6 +360,7 @@ PARETO_NBD = Family(
     treated_parameters=_pareto_treated,
     purchase_events=_pareto_events,
     dropout_latent="mu",
+    covariate_parameters=_pareto_covariates,
 )
 BG_NBD = Family(
     name="bg_nbd",
@@ -353,6 +379,7 @@ BG_NBD = Family(
     treated_parameters=_bg_treated,
     purchase_events=_bg_events,
     dropout_latent="dropout_prob",
+    covariate_parameters=_bg_covariates,
 )
 # Alive at T, an MBG/NBD customer has passed the dropout chance at the first purchase and
 # buys on as a BG/NBD customer: the BG/NBD's expectation, process and action map from T.
@@ -373,6 +400,7 @@ MBG_NBD = Family(
     treated_parameters=_bg_treated,
     purchase_events=_mbg_events,
     dropout_latent="dropout_prob",
+    covariate_parameters=_bg_covariates,
 )
 FAMILIES: dict[str, Family] = {f.name: f for f in (PARETO_NBD, BG_NBD, MBG_NBD)}
 

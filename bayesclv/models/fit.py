@@ -19,10 +19,11 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from bayesclv.data import CustomerSummary
+from bayesclv.data import CovariateEncoding, CustomerSummary
 from bayesclv.errors import DataError, SpecError
 from bayesclv.models.centring import choose_centring
 from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverged
+from bayesclv.models.covariates import CovariateTerms, coefficient_name, term_dim
 from bayesclv.models.frequency import FAMILIES, FrequencyFamily, build_frequency_model
 from bayesclv.models.hierarchy import Centring
 from bayesclv.models.sampling import find_map, sample_nuts
@@ -60,6 +61,12 @@ class Fit:
         ``{name}_z`` map to the parameters, :mod:`bayesclv.models.hierarchy`).
     spend
         DataTree of the Gamma-Gamma model, or None when the spec has ``spend = false``.
+    covariates
+        The encoding of the spec's covariates learned from the fitted customers (how a
+        customer's values become terms), or None for a fit without covariates. The
+        posterior then holds ``purchase_coef``, ``dropout_coef`` (frequency) and
+        ``spend_coef`` (spend) for the processes they act on, and the segment parameters are
+        the baseline customer's (:mod:`bayesclv.models.covariates`).
     """
 
     spec: ModelSpec
@@ -68,6 +75,34 @@ class Fit:
     fingerprint: str
     frequency: xr.DataTree
     spend: xr.DataTree | None
+    covariates: CovariateEncoding | None = None
+
+    @property
+    def covariate_terms(self) -> CovariateTerms | None:
+        """The spec's covariates with their learned encoding, or None."""
+        if self.covariates is None:
+            return None
+        return CovariateTerms(spec=self.spec.covariates, encoding=self.covariates)
+
+    def coefficients(self, process: str) -> xr.DataArray | None:
+        """Posterior draws of a process's covariate coefficients, or None if none act on it.
+
+        Parameters
+        ----------
+        process
+            ``"purchase"``, ``"dropout"`` or ``"spend"``.
+
+        Returns
+        -------
+        xarray.DataArray or None
+            Dims (chain, draw, ``{process}_term``): log-scale effects per standard deviation
+            (numeric covariates) or per level against the reference (categorical).
+        """
+        tree = self.spend if process == "spend" else self.frequency
+        name = coefficient_name(process)
+        if tree is None or name not in tree["posterior"].data_vars:
+            return None
+        return tree["posterior"][name]
 
     @property
     def family(self) -> FrequencyFamily:
@@ -123,7 +158,9 @@ class Fit:
         pandas.DataFrame
             Columns ``model, parameter, segment, mean, sd, hdi_{p}%_low, hdi_{p}%_high``
             (plus ``r_hat``, ``ess_bulk`` for NUTS fits). α and β are per time unit
-            (``time_unit``), γ is in currency units.
+            (``time_unit``), γ is in currency units. A fit with covariates adds rows
+            ``purchase_coef``, ``dropout_coef``, ``spend_coef`` whose ``segment`` column
+            holds the term (log-scale effects shared by the segments).
 
         Notes
         -----
@@ -138,32 +175,45 @@ class Fit:
             parts.append(("spend", self.spend_parameters()))
         frames = []
         for model, draws in parts:
-            interval = az.hdi(draws, prob=prob)
-            stats = {
-                "mean": az.mean(draws, dim=_SAMPLE_DIMS, round_to="none"),
-                "sd": xr.apply_ufunc(np.std, draws, input_core_dims=[_SAMPLE_DIMS],
-                                     vectorize=True),
-                f"{label}_low": interval.sel(ci_bound="lower", drop=True),
-                f"{label}_high": interval.sel(ci_bound="upper", drop=True),
-            }
-            if draws.sizes["chain"] > 1 and draws.sizes["draw"] > 3:
-                stats["r_hat"] = az.rhat(draws)
-                stats["ess_bulk"] = az.ess(draws)
-            columns = {
-                stat: value.to_array("parameter").sel(segment=list(self.segments))
-                .transpose("parameter", "segment").values.ravel()
-                for stat, value in stats.items()
-            }
-            if "ess_bulk" in columns:
-                columns["ess_bulk"] = columns["ess_bulk"].astype(np.int64)
-            names = [str(name) for name in draws.data_vars]
-            frames.append(pd.DataFrame({
-                "model": model,
-                "parameter": np.repeat(names, len(self.segments)),
-                "segment": np.tile(self.segments, len(names)),
-                **columns,
-            }))
+            frames.append(self._summary_rows(model, draws, "segment", self.segments, prob, label))
+            for process in ("purchase", "dropout") if model == "frequency" else ("spend",):
+                coef = self.coefficients(process)
+                if coef is not None:
+                    terms = [str(t) for t in coef[term_dim(process)].values]
+                    frames.append(self._summary_rows(model, coef.to_dataset(),
+                                                     term_dim(process), terms, prob, label))
         return pd.concat(frames, ignore_index=True)
+
+    @staticmethod
+    def _summary_rows(model: str, draws: xr.Dataset, dim: str,
+                      labels: list[str] | tuple[str, ...], prob: float,
+                      label: str) -> pd.DataFrame:
+        """:meth:`summary`'s rows of some variables with one dim besides (chain, draw)."""
+        interval = az.hdi(draws, prob=prob)
+        stats = {
+            "mean": az.mean(draws, dim=_SAMPLE_DIMS, round_to="none"),
+            "sd": xr.apply_ufunc(np.std, draws, input_core_dims=[_SAMPLE_DIMS],
+                                 vectorize=True),
+            f"{label}_low": interval.sel(ci_bound="lower", drop=True),
+            f"{label}_high": interval.sel(ci_bound="upper", drop=True),
+        }
+        if draws.sizes["chain"] > 1 and draws.sizes["draw"] > 3:
+            stats["r_hat"] = az.rhat(draws)
+            stats["ess_bulk"] = az.ess(draws)
+        columns = {
+            stat: value.to_array("parameter").sel({dim: list(labels)})
+            .transpose("parameter", dim).values.ravel()
+            for stat, value in stats.items()
+        }
+        if "ess_bulk" in columns:
+            columns["ess_bulk"] = columns["ess_bulk"].astype(np.int64)
+        names = [str(name) for name in draws.data_vars]
+        return pd.DataFrame({
+            "model": model,
+            "parameter": np.repeat(names, len(labels)),
+            "segment": np.tile(labels, len(names)),
+            **columns,
+        })
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the fit to one NetCDF file (groups ``frequency/…`` and ``spend/…``).
@@ -189,6 +239,8 @@ class Fit:
             "bayesclv_fingerprint": self.fingerprint,
             "bayesclv_checksum": content_checksum(tree),
             "bayesclv_versions": json.dumps(_versions()),
+            **({"bayesclv_covariates": json.dumps(self.covariates.to_list())}
+               if self.covariates is not None else {}),
         }
         return atomic_write(path, tree.to_netcdf, overwrite=overwrite)
 
@@ -231,6 +283,8 @@ class Fit:
             fingerprint=attrs["bayesclv_fingerprint"],
             frequency=_detached(tree["frequency"]),
             spend=_detached(tree["spend"]) if "spend" in tree.children else None,
+            covariates=(CovariateEncoding.from_list(json.loads(attrs["bayesclv_covariates"]))
+                        if "bayesclv_covariates" in attrs else None),
         )
 
 
@@ -254,8 +308,10 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
         R-hat, ESS, divergences or E-BFMI fail their thresholds.
     """
     family = FAMILIES[spec.family]
+    terms = CovariateTerms.learn(spec.covariates, summary)
     frequency = _run(
-        lambda **pooling: build_frequency_model(family, summary, spec.priors, **pooling),
+        lambda **pooling: build_frequency_model(family, summary, spec.priors,
+                                                covariates=terms, **pooling),
         spec.sampler,
         spec.priors.tau_sigma,
         len(summary.segments),
@@ -265,7 +321,8 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
     spend = None
     if spec.spend:
         spend = _run(
-            lambda **pooling: build_gamma_gamma(summary, spec.spend_priors, **pooling),
+            lambda **pooling: build_gamma_gamma(summary, spec.spend_priors, covariates=terms,
+                                                **pooling),
             spec.spend_sampler_spec,
             spec.spend_priors.tau_sigma,
             len(summary.segments),
@@ -278,6 +335,7 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
         fingerprint=fingerprint(summary),
         frequency=frequency,
         spend=spend,
+        covariates=None if terms is None else terms.encoding,
     )
     for part, convergence in result.convergence().items():
         warn_if_unconverged(convergence, f"the {part} model ({spec.name})")
@@ -290,6 +348,7 @@ FIT_FIELDS: tuple[tuple[str, str], ...] = (
     ("spend_priors", "spend_priors"), ("data.calibration_end", "data.calibration_end"),
     ("data.time_unit", "data.time_unit"), ("data.segmentation", "data.segmentation"),
     ("data.cohort_freq", "data.cohort_freq"), ("data.segment_column", "data.segment_column"),
+    ("covariates", "covariates"),
 )
 
 
@@ -383,8 +442,9 @@ def _versions() -> dict[str, str]:
 
 
 def fingerprint(summary: CustomerSummary) -> str:
-    """SHA-256 of the summary columns a fit depends on, and of its segments and time unit."""
-    columns = ["segment", "x", "t_x", "T", "n_spend", "mean_spend"]
+    """SHA-256 of the summary columns a fit depends on (covariates included), and of its
+    segments and time unit."""
+    columns = ["segment", "x", "t_x", "T", "n_spend", "mean_spend", *summary.covariates]
     hashed = pd.util.hash_pandas_object(summary.frame[columns], index=True).to_numpy()
     digest = hashlib.sha256(hashed.tobytes())
     digest.update(json.dumps([list(summary.segments), summary.time_unit]).encode())
@@ -444,12 +504,13 @@ def _attach_rows(tree: xr.DataTree, summary: CustomerSummary) -> None:
 def _sampled_names(tree: xr.DataTree, unconstrained: tuple[str, ...]) -> list[str]:
     """Names of the variables NUTS actually moved: locations, scales and offsets."""
     posterior = tree["posterior"].data_vars
+    coefficients = [coefficient_name(p) for p in ("purchase", "dropout", "spend")]
     return [
         f"{name}{suffix}"
         for name in unconstrained
         for suffix in ("_pop", "_tau", "_z")
         if f"{name}{suffix}" in posterior
-    ]
+    ] + [name for name in coefficients if name in posterior]
 
 
 def _detached(tree: xr.DataTree) -> xr.DataTree:

@@ -28,6 +28,7 @@ from bayesclv.data import CustomerSummary
 from bayesclv.distinct import distinct
 from bayesclv.maths import families
 from bayesclv.maths.families import Family
+from bayesclv.models.covariates import CovariateTerms
 from bayesclv.models.hierarchy import (
     Centring,
     check_prior_names,
@@ -137,6 +138,7 @@ def build_frequency_model(
     *,
     centring: Centring | None = None,
     pooled: bool = True,
+    covariates: CovariateTerms | None = None,
 ) -> pm.Model:
     """The PyMC model of a frequency/dropout family with parameters per segment.
 
@@ -156,34 +158,76 @@ def build_frequency_model(
     pooled
         False fits every segment on its own with the population prior (the pilot model of
         :func:`bayesclv.models.centring.choose_centring`).
+    covariates
+        Covariates acting on the purchase and dropout processes
+        (:mod:`bayesclv.models.covariates`), or None. Left out when ``pooled`` is False.
 
     Returns
     -------
     pm.Model
         Deterministics ``family.natural`` with dim ``segment`` (rates per time unit of the
-        summary) and a potential ``loglik``.
+        summary; with covariates, those of the baseline customer), the coefficients
+        ``purchase_coef``/``dropout_coef`` (dims ``purchase_term``/``dropout_term``) where
+        covariates act, and a potential ``loglik``.
     """
     check_prior_names(priors, family.unconstrained, "priors")
     defaults = {name: default_prior(name, summary.time_unit) for name in family.unconstrained}
     n_segments = len(summary.segments)
-    with pm.Model(coords={"segment": list(summary.segments)}) as model:
+    if not pooled:
+        covariates = None  # the pilot's segments must not share a parameter
+    processes = ("purchase", "dropout")
+    coords = {"segment": list(summary.segments)}
+    if covariates is not None:
+        coords |= covariates.coords(processes)
+    with pm.Model(coords=coords) as model:
         u = segment_parameters(defaults, priors, n_segments, centring, pooled=pooled)
         natural = {
             name: pm.Deterministic(name, value, dims="segment")
             for name, value in family.to_natural(u).items()
         }
-        pm.Potential("loglik", frequency_loglik(family, summary, natural))
+        if covariates is None or not covariates.processes(processes):
+            pm.Potential("loglik", frequency_loglik(family, summary, natural))
+        else:
+            cells = covariates.cells(summary, summary.segment_codes, processes)
+            per_cell = family.maths.covariate_parameters(
+                [natural[name][cells.segment] for name in family.natural],
+                covariates.shift("purchase", cells), covariates.shift("dropout", cells))
+            pm.Potential("loglik", frequency_loglik(
+                family, summary, dict(zip(family.natural, per_cell, strict=True)),
+                groups=cells.of_customer))
     return model
 
 
 def frequency_loglik(
-    family: FrequencyFamily, summary: CustomerSummary, natural: Tensors
+    family: FrequencyFamily, summary: CustomerSummary, natural: Tensors, *,
+    groups: np.ndarray | None = None,
 ) -> pt.TensorVariable:
-    """The family's log-likelihood summed over the compressed rows, as a scalar tensor."""
-    rows = summary.compress().rows
-    seg = rows["segment"].to_numpy(np.int64)
-    x = rows["x"].to_numpy(np.float64)
-    counts = rows["count"].to_numpy(np.float64)
+    """The family's log-likelihood summed over the compressed rows, as a scalar tensor.
+
+    Parameters
+    ----------
+    family
+        The family.
+    summary
+        The customers.
+    natural
+        The family's parameters, one value per segment (or per group).
+    groups
+        Each customer's index into ``natural``'s values (covariate cells); default: the
+        segment codes.
+    """
+    if groups is None:
+        rows = summary.compress().rows
+        seg = rows["segment"].to_numpy(np.int64)
+        x = rows["x"].to_numpy(np.float64)
+        counts = rows["count"].to_numpy(np.float64)
+        t_x, T = rows["t_x"].to_numpy(np.float64), rows["T"].to_numpy(np.float64)
+    else:
+        frame = summary.frame
+        keys = distinct(groups, frame["x"], frame["t_x"], frame["T"])
+        seg = keys.codes(0)
+        x, t_x, T = keys.columns[1:]
+        counts = keys.counts.astype(np.float64)
     # the special functions depend on the history only through x: evaluate them once
     # per distinct (segment, x), weighted by its number of customers
     keys = distinct(seg, x)
@@ -191,14 +235,13 @@ def frequency_loglik(
     count_part = family.count_loglik(
         *(natural[name][key_seg] for name in family.natural), keys.columns[1]
     )
-    t_x, T = rows["t_x"].to_numpy(np.float64), rows["T"].to_numpy(np.float64)
     if family.fused_timing is not None:
         params = (natural[name] for name in family.natural)
         timing = family.fused_timing(*params, seg, x, t_x, T, counts)[0]
     else:
         # one segment: scalar parameters broadcast, with no gather (and no scatter in the
         # gradient) over the rows
-        per_row = 0 if len(summary.segments) == 1 else seg
+        per_row = 0 if len(summary.segments) == 1 and groups is None else seg
         timing = pt.dot(counts, family.timing_loglik(
             *(natural[name][per_row] for name in family.natural), x, t_x, T
         ))

@@ -24,6 +24,7 @@ from bayesclv.data import CustomerSummary
 from bayesclv.distinct import distinct
 from bayesclv.errors import DataError
 from bayesclv.maths.gammagamma import gammagamma_count_loglik, gammagamma_spend_loglik
+from bayesclv.models.covariates import CovariateTerms
 from bayesclv.models.hierarchy import (
     Centring,
     check_prior_names,
@@ -53,6 +54,7 @@ def build_gamma_gamma(
     *,
     centring: Centring | None = None,
     pooled: bool = True,
+    covariates: CovariateTerms | None = None,
 ) -> pm.Model:
     """The PyMC model of Gamma-Gamma spend with parameters per segment.
 
@@ -69,12 +71,16 @@ def build_gamma_gamma(
     pooled
         False fits every segment on its own with the population prior (the pilot model of
         :func:`bayesclv.models.centring.choose_centring`).
+    covariates
+        Covariates acting on the mean spend (:mod:`bayesclv.models.covariates`), or None.
+        Left out when ``pooled`` is False.
 
     Returns
     -------
     pm.Model
-        Deterministics ``p, q, gamma`` with dim ``segment`` (γ in currency units) and a
-        potential ``loglik``.
+        Deterministics ``p, q, gamma`` with dim ``segment`` (γ in currency units; with
+        covariates, the baseline customer's), the coefficients ``spend_coef`` (dim
+        ``spend_term``) where covariates act on spend, and a potential ``loglik``.
 
     Raises
     ------
@@ -96,26 +102,43 @@ def build_gamma_gamma(
         "log_spend": spend_scale_prior(summary),
     }
     n_segments = len(summary.segments)
-    with pm.Model(coords={"segment": list(summary.segments)}) as model:
+    if not pooled:
+        covariates = None  # the pilot's segments must not share a parameter
+    active = () if covariates is None else covariates.processes(("spend",))
+    coords = {"segment": list(summary.segments)}
+    if active:
+        coords |= covariates.coords(active)
+    with pm.Model(coords=coords) as model:
         u = segment_parameters(defaults, priors, n_segments, centring, pooled=pooled)
         p = pm.Deterministic("p", pt.exp(u["log_p"]), dims="segment")
         q = pm.Deterministic("q", pt.exp(u["log_q"]), dims="segment")
         gamma = pm.Deterministic(
             "gamma", pt.exp(u["log_spend"] + u["log_q"] - u["log_p"]), dims="segment"
         )
-        pm.Potential("loglik", spend_loglik(spenders, p, q, gamma))
+        if not active:
+            pm.Potential("loglik", spend_loglik(spenders, p, q, gamma))
+        else:
+            is_spender = (frame["n_spend"] > 0).to_numpy()
+            cells = covariates.cells(summary, summary.segment_codes, active)
+            groups = cells.of_customer[is_spender]
+            g = cells.segment
+            scaled = gamma[g] * pt.exp(covariates.shift("spend", cells))
+            pm.Potential("loglik", spend_loglik(spenders, p[g], q[g], scaled, groups=groups))
     return model
 
 
 def spend_loglik(spenders: pd.DataFrame, p: pt.TensorVariable, q: pt.TensorVariable,
-                 gamma: pt.TensorVariable) -> pt.TensorVariable:
+                 gamma: pt.TensorVariable, *, groups: np.ndarray | None = None
+                 ) -> pt.TensorVariable:
     """The Gamma-Gamma log-likelihood summed over spenders, as a scalar tensor.
 
     Its special functions depend on a customer only through n: they are evaluated once per
     distinct (segment, n), weighted by its number of customers; per customer only one
-    log1p remains.
+    log1p remains. ``groups`` gives each spender's index into the parameters (covariate
+    cells; default: the segment codes).
     """
-    seg = spenders["segment"].cat.codes.to_numpy(np.int64)
+    seg = (spenders["segment"].cat.codes.to_numpy(np.int64) if groups is None
+           else np.asarray(groups, dtype=np.int64))
     n = spenders["n_spend"].to_numpy(np.float64)
     keys = distinct(seg, n)
     key_seg = keys.codes(0)

@@ -7,7 +7,7 @@ and unstacked again when results are labelled, so the maths sees two axes only.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import numpy as np
@@ -16,7 +16,9 @@ import xarray as xr
 
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
+from bayesclv.maths.families import family
 from bayesclv.models import Fit
+from bayesclv.models.covariates import Cells
 from bayesclv.spec import ValueSpec, require_purchase_value
 
 __all__ = [
@@ -48,6 +50,11 @@ class PosteriorDraws:
     value_per_purchase
         Without a spend model: the revenue of one purchase (currency), the same in every
         sample and for every customer (``value.per_purchase``); None otherwise.
+    coefficients
+        For a fit with covariates, each process's coefficients (``"purchase"``,
+        ``"dropout"``, ``"spend"``), shape (samples, terms); empty otherwise. The
+        parameters above are then the baseline customer's, and :meth:`frequency_at` /
+        :meth:`spend_at` give each covariate cell's.
     """
 
     family: str
@@ -57,6 +64,7 @@ class PosteriorDraws:
     chain: np.ndarray
     draw: np.ndarray
     value_per_purchase: float | None = None
+    coefficients: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_samples(self) -> int:
@@ -88,7 +96,42 @@ class PosteriorDraws:
                     name: values[keep] for name, values in self.spend.items()},
                 chain=self.chain[keep],
                 draw=self.draw[keep],
+                coefficients={name: values[keep] for name, values in self.coefficients.items()},
             )
+
+    def frequency_at(self, cells: Cells, index: np.ndarray) -> list[np.ndarray]:
+        """The family's parameters per sample at some covariate cells.
+
+        Parameters
+        ----------
+        cells
+            The customers' cells (:attr:`CustomerInputs.cells`).
+        index
+            Cell indices (e.g. a chunk's ``cell``, or distinct rows' cells).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            In the family's ``natural`` order, each (samples, len(index)).
+        """
+        base = [values[:, cells.segment[index]] for values in self.frequency.values()]
+        if not self.coefficients.keys() & {"purchase", "dropout"}:
+            return base
+        return family(self.family).covariate_parameters(
+            base, self._shift("purchase", cells, index), self._shift("dropout", cells, index))
+
+    def spend_at(self, cells: Cells, index: np.ndarray) -> dict[str, np.ndarray]:
+        """Gamma-Gamma's ``p, q, gamma`` per sample at some covariate cells (see
+        :meth:`frequency_at`); γ scales with the mean spend, by e^(x'γ_z)."""
+        g = {name: values[:, cells.segment[index]] for name, values in self.spend.items()}
+        if "spend" in self.coefficients:
+            g["gamma"] = g["gamma"] * np.exp(self._shift("spend", cells, index))
+        return g
+
+    def _shift(self, process: str, cells: Cells, index: np.ndarray) -> np.ndarray | float:
+        if process not in self.coefficients or process not in cells.design:
+            return 0.0
+        return self.coefficients[process] @ cells.design[process][index].T
 
     def unstack(self, values: np.ndarray, dims: tuple[str, ...],
                 coords: dict[str, object] | None = None) -> xr.DataArray:
@@ -149,6 +192,18 @@ def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True,
             )
     chain, draw = np.meshgrid(frequency["chain"].values, frequency["draw"].values,
                               indexing="ij")
+    coefficients = {}
+    for process in ("purchase", "dropout", "spend"):
+        drawn = fit.coefficients(process)
+        if drawn is None or (process == "spend" and spend is None):
+            continue
+        stacked = drawn.transpose("chain", "draw", ...).values
+        stacked = stacked.reshape(-1, stacked.shape[-1]).astype(np.float64)
+        if process == "spend":
+            coefficients[process] = _paired({"c": stacked}, chain.size)["c"]
+        else:
+            kept = drawn.isel(draw=slice(None, None, thin)).transpose("chain", "draw", ...).values
+            coefficients[process] = kept.reshape(-1, kept.shape[-1]).astype(np.float64)
     return PosteriorDraws(
         family=fit.family.name,
         segments=tuple(str(s) for s in fit.segments),
@@ -157,6 +212,7 @@ def posterior_draws(fit: Fit, *, thin: int = 1, need_spend: bool = True,
         chain=chain.ravel(),
         draw=draw.ravel(),
         value_per_purchase=per_purchase,
+        coefficients=coefficients,
     )
 
 
@@ -199,6 +255,13 @@ class CustomerInputs:
         Repeat purchases, time of the last one and age at the calibration end.
     n_spend, mean_spend
         Repeat purchases with a positive amount and their mean amount (currency).
+    cell
+        Each customer's covariate cell (index into ``cells``); default (and for a fit
+        without covariates) the segment code.
+    cells
+        The cells: their segment codes and covariate terms (:class:`Cells`); default (and
+        for a fit without covariates) the segments, whose parameters are the baseline
+        customer's for a fit with covariates.
     """
 
     customer: np.ndarray
@@ -209,13 +272,23 @@ class CustomerInputs:
     T: np.ndarray
     n_spend: np.ndarray
     mean_spend: np.ndarray
+    cell: np.ndarray | None = None
+    cells: Cells | None = None
+
+    def __post_init__(self) -> None:
+        if self.cell is None:
+            object.__setattr__(self, "cell", np.asarray(self.code, dtype=np.int64))
+        if self.cells is None:
+            size = int(self.code.max()) + 1 if self.code.size else 0
+            object.__setattr__(self, "cells", Cells.of_segments(size, self.code))
 
     def __len__(self) -> int:
         return int(self.customer.size)
 
     def take(self, index: slice | np.ndarray) -> CustomerInputs:
         """The customers at ``index``."""
-        return CustomerInputs(**{name: getattr(self, name)[index] for name in _FIELDS})
+        return CustomerInputs(**{name: getattr(self, name)[index] for name in _FIELDS},
+                              cells=self.cells)
 
     def coords(self) -> dict[str, object]:
         """``customer`` coordinate with ``segment`` on it."""
@@ -291,7 +364,7 @@ def chunk_slices(n: int, size: int) -> list[slice]:
     return [slice(start, stop) for start, stop in pairwise([*starts, n])]
 
 
-_FIELDS = ("customer", "segment", "code", "x", "t_x", "T", "n_spend", "mean_spend")
+_FIELDS = ("customer", "segment", "code", "x", "t_x", "T", "n_spend", "mean_spend", "cell")
 
 
 def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
@@ -307,12 +380,14 @@ def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
     Returns
     -------
     CustomerInputs
+        With each customer's covariate cell when the fit has covariates.
 
     Raises
     ------
     DataError
-        If the summary's time unit differs from the fit's, or a customer's segment was not
-        in the fit.
+        If the summary's time unit differs from the fit's, a customer's segment was not
+        in the fit, or (with covariates) a customer lacks a covariate or has a level the
+        fit never saw.
     """
     if summary.time_unit != fit.time_unit:
         raise DataError(
@@ -330,10 +405,16 @@ def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
     lookup = np.array([fitted[s] for s in summary.segments], dtype=np.int64)
     n_spend = frame["n_spend"].to_numpy(np.float64)
     mean_spend = frame["mean_spend"].to_numpy(np.float64)
+    code = lookup[summary.segment_codes]
+    terms = fit.covariate_terms
+    cells = (Cells.of_segments(len(fitted), code) if terms is None
+             else terms.cells(summary, code, terms.processes()))
     return CustomerInputs(
         customer=frame.index.to_numpy(dtype=object),
         segment=frame["segment"].astype(str).to_numpy(dtype=object),
-        code=lookup[summary.segment_codes],
+        code=code,
+        cell=cells.of_customer,
+        cells=cells,
         x=frame["x"].to_numpy(np.float64),
         t_x=frame["t_x"].to_numpy(np.float64),
         T=frame["T"].to_numpy(np.float64),

@@ -21,6 +21,7 @@ import numpy as np
 from bayesclv.distinct import distinct
 from bayesclv.maths import gammagamma_conditional_mean_spend
 from bayesclv.maths.families import family
+from bayesclv.models.covariates import Cells
 from bayesclv.scoring.inputs import CustomerInputs, PosteriorDraws
 from bayesclv.scoring.settings import ValueSettings
 
@@ -39,22 +40,24 @@ __all__ = [
 class Histories:
     """Distinct histories of a chunk, at two levels.
 
-    ``code, x, t_x, T`` are the distinct (segment, x, t_x, T) rows (P(alive) needs all
-    four) and ``inverse`` maps customers to them; ``ages`` are the distinct (segment, x, T)
-    among those rows (the purchases expected if alive do not depend on t_x) and
-    ``age_inverse`` maps rows to ages.
+    ``cell, x, t_x, T`` are the distinct (cell, x, t_x, T) rows (P(alive) needs all four;
+    a cell is a segment, or a segment and covariate terms) and ``inverse`` maps customers
+    to them; ``ages`` are the distinct (cell, x, T) among those rows (the purchases
+    expected if alive do not depend on t_x) and ``age_inverse`` maps rows to ages.
+    ``cells`` is the chunk's cell table.
     """
 
-    code: np.ndarray
+    cell: np.ndarray
     x: np.ndarray
     t_x: np.ndarray
     T: np.ndarray
     inverse: np.ndarray
     ages: np.ndarray
     age_inverse: np.ndarray
+    cells: Cells
 
     def __len__(self) -> int:
-        return int(self.code.size)
+        return int(self.cell.size)
 
 
 def distinct_histories(chunk: CustomerInputs) -> Histories:
@@ -68,21 +71,16 @@ def distinct_histories(chunk: CustomerInputs) -> Histories:
     Returns
     -------
     Histories
-        The distinct (segment, x, t_x, T) rows and (segment, x, T) ages, with the maps
-        from customers to rows and from rows to ages.
+        The distinct (cell, x, t_x, T) rows and (cell, x, T) ages, with the maps from
+        customers to rows and from rows to ages.
     """
-    rows = distinct(chunk.code, chunk.x, chunk.t_x, chunk.T)
-    code, x, t_x, T = rows.columns
-    ages = distinct(code, x, T)
+    rows = distinct(chunk.cell, chunk.x, chunk.t_x, chunk.T)
+    cell, x, t_x, T = rows.columns
+    ages = distinct(cell, x, T)
     return Histories(
-        code=rows.codes(0), x=x, t_x=t_x, T=T, inverse=rows.inverse,
-        ages=ages.stacked().T, age_inverse=ages.inverse,
+        cell=rows.codes(0), x=x, t_x=t_x, T=T, inverse=rows.inverse,
+        ages=ages.stacked().T, age_inverse=ages.inverse, cells=chunk.cells,
     )
-
-
-def _params(post: PosteriorDraws, code: np.ndarray) -> list[np.ndarray]:
-    """The family's parameters per sample for each row, in the maths functions' order."""
-    return [values[:, code] for values in post.frequency.values()]
 
 
 def p_alive(post: PosteriorDraws, rows: Histories) -> np.ndarray:
@@ -100,7 +98,8 @@ def p_alive(post: PosteriorDraws, rows: Histories) -> np.ndarray:
     numpy.ndarray
         Shape (samples, rows); ``[:, rows.inverse]`` gives it per customer.
     """
-    return family(post.family).p_alive(*_params(post, rows.code), rows.x, rows.t_x, rows.T)
+    return family(post.family).p_alive(*post.frequency_at(rows.cells, rows.cell), rows.x,
+                                       rows.t_x, rows.T)
 
 
 @dataclass(frozen=True)
@@ -140,14 +139,15 @@ def periods_if_alive(post: PosteriorDraws, rows: Histories, settings: ValueSetti
     numpy.ndarray
         One array of shape (samples, ages) per period: purchases expected in it if alive.
     """
-    code, x, T = rows.ages[:, 0].astype(np.int64), rows.ages[:, 1], rows.ages[:, 2]
+    cell, x, T = rows.ages[:, 0].astype(np.int64), rows.ages[:, 1], rows.ages[:, 2]
     record = family(post.family)
-    updated = record.alive_parameters(_params(post, code), x, T)
+    updated = record.alive_parameters(post.frequency_at(rows.cells, cell), x, T)
     if factors is not None:
+        code = rows.cells.segment[cell]
         updated = record.treated_parameters(updated, factors.purchase[:, code],
                                             factors.dropout[:, code])
     expected = record.alive_expected_purchases
-    previous = np.zeros((post.n_samples, code.size))
+    previous = np.zeros((post.n_samples, cell.size))
     for end in settings.boundaries:
         cumulative = expected(*updated, end)
         yield cumulative - previous
@@ -212,8 +212,7 @@ def expected_spend(post: PosteriorDraws, chunk: CustomerInputs) -> np.ndarray:
         if post.value_per_purchase is None:
             raise ValueError("posterior draws were collected without a value per purchase")
         return np.full((post.n_samples, len(chunk)), post.value_per_purchase)
-    code = chunk.code
+    g = post.spend_at(chunk.cells, chunk.cell)
     return gammagamma_conditional_mean_spend(
-        spend["p"][:, code], spend["q"][:, code], spend["gamma"][:, code],
-        chunk.n_spend, chunk.mean_spend,
+        g["p"], g["q"], g["gamma"], chunk.n_spend, chunk.mean_spend,
     )

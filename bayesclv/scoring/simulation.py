@@ -63,13 +63,13 @@ def simulate_periods(post: PosteriorDraws, chunk: CustomerInputs, boundaries: np
         alive_probability = p_alive(post, rows)[:, rows.inverse]
     alive = rng.random((post.n_samples, len(chunk))) < alive_probability
     record = family(post.family)
-    params = record.alive_parameters(
-        [post.frequency[name][:, chunk.code] for name in record.natural], chunk.x, chunk.T)
+    params = record.alive_parameters(post.frequency_at(chunk.cells, chunk.cell), chunk.x,
+                                     chunk.T)
     future = record.alive_future(rng, params, alive)
     nu = None
     per_purchase = post.value_per_purchase if post.value_per_purchase is not None else 0.0
     if post.spend is not None:
-        g = {name: values[:, chunk.code] for name, values in post.spend.items()}
+        g = post.spend_at(chunk.cells, chunk.cell)
         nu = rng.gamma(g["q"] + g["p"] * chunk.n_spend,
                        1.0 / (g["gamma"] + chunk.n_spend * chunk.mean_spend))
     start = 0.0

@@ -210,6 +210,8 @@ def _repeated(post: PosteriorDraws, times: int) -> PosteriorDraws:
         post,
         frequency={k: np.tile(v, (times, 1)) for k, v in post.frequency.items()},
         spend=None,
+        coefficients={k: np.tile(v, (times, 1)) for k, v in post.coefficients.items()
+                      if k != "spend"},
         chain=np.tile(post.chain, times),
         draw=np.tile(post.draw, times),
     )
@@ -296,9 +298,9 @@ def _tracking(fit, summary, transactions, post, inputs, customer, date):
         conditional[:, k] = (alive * cumulative) @ counts
     expected = family(post.family).expected_purchases
     # E[X(T + t)] − E[X(T)] depends on a customer only through (segment, T)
-    keys = distinct(inputs.code, inputs.T)
+    keys = distinct(inputs.cell, inputs.T)
     ages, counts = keys.columns[1], keys.counts
-    params = [values[:, keys.codes(0)] for values in post.frequency.values()]
+    params = post.frequency_at(inputs.cells, keys.codes(0))
     base = expected(*params, ages)
     unconditional = np.stack(
         [(expected(*params, ages + t) - base) @ counts for t in ends], axis=1)
