@@ -21,7 +21,8 @@ customers). A reactivated customer is scored as if alive at the calibration end;
 history, a customer who lapsed at τ < T has a purchase rate no lower than one alive at T, so
 this is a conservative approximation of a win-back's value. Without a spend model, spend is
 ``value.per_purchase`` for every customer and draw, and a spend effect scales it the same
-way.
+way. The product is formed in :mod:`bayesclv.scoring.residual_value`, the baseline's home
+too.
 """
 
 from __future__ import annotations
