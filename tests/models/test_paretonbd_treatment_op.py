@@ -145,6 +145,27 @@ def test_value_matches_adaptive_quadrature(params, history):
     assert value == pytest.approx(want, abs=tol * max(1.0, abs(want)))
 
 
+def random_histories(n, seed):
+    """Parameters and treated histories spread over the ranges of a fit."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        r, s = rng.uniform(0.2, 2.0, 2)
+        alpha, beta = rng.uniform(2.0, 20.0, 2)
+        T = rng.uniform(1.0, 60.0)
+        tau = rng.uniform(0.0, T)
+        x = int(rng.integers(0, 15))
+        t_x = rng.uniform(0.0, T) if x else 0.0
+        x_post = int(rng.integers(1, x + 1)) if x and t_x >= tau else 0
+        yield (r, alpha, s, beta, *rng.normal(0.0, 0.5, 2)), (x, x_post, t_x, T, tau)
+
+
+@pytest.mark.parametrize(("params", "history"), list(random_histories(100, seed=7)))
+def test_random_histories_match_adaptive_quadrature(params, history):
+    value, _ = one_row(params, history)
+    want = oracle.treated_timing_quad(*params[:4], *np.exp(params[4:]), *history)
+    assert value == pytest.approx(want, abs=1e-8)
+
+
 def test_both_paths_occur_on_the_grid():
     assert {uses_series(*p, *h) for p, h in CASES} == {True, False}
 
