@@ -4,6 +4,7 @@ import gzip
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,7 +12,7 @@ from bayesclv.data import summarise
 from bayesclv.datasets import load_cdnow
 from bayesclv.errors import DataError
 from bayesclv.pipeline import summarise_spec
-from bayesclv.spec import load_spec
+from bayesclv.spec import ModelSpec, load_spec
 
 SPEC = Path(__file__).resolve().parents[1] / "models" / "cdnow_sample_segments.toml"
 
@@ -99,3 +100,41 @@ def test_a_spec_without_amounts_summarises_purchases_by_cohort(tmp_path):
     pd.testing.assert_frame_equal(summary.frame[["x", "t_x", "T", "x_holdout"]],
                                   bundled[["x", "t_x", "T", "x_holdout"]])
     assert (summary.frame["n_spend"] == 0).all() and summary.frame["mean_spend"].isna().all()
+
+
+def covariate_spec(path, **covariates):
+    raw = {"model": {"name": "covariates", "spend": True},
+           "data": {"source": str(path), "calibration_end": "1997-09-30"},
+           "covariates": covariates}
+    return ModelSpec.from_dict(raw, path=path.parent / "spec.toml")
+
+
+def test_covariates_come_from_the_log_or_from_a_customer_table(tmp_path):
+    log = load_cdnow("sample")
+    ids = log["customer_id"].astype(str)
+    log["channel"] = np.where(ids.str[-1].isin(list("01234")), "web", "shop")
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    from_log = summarise_spec(covariate_spec(path, purchase=["channel"])).frame["channel"]
+    assert from_log.to_dict() == dict(zip(ids, log["channel"], strict=True))
+
+    customers = pd.DataFrame({"customer_id": ids.unique()})
+    customers["age"] = 20 + customers.index % 50
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    summary = summarise_spec(covariate_spec(path, dropout=["age"], source="customers.csv"))
+    assert summary.covariates == ("age",)
+    assert summary.frame["age"].dtype == np.float64  # CSV text that reads as numbers
+    assert summary.frame["age"].to_dict() == dict(zip(customers["customer_id"],
+                                                      customers["age"].astype(float),
+                                                      strict=True))
+
+
+def test_a_missing_customer_table_or_a_varying_covariate_is_named(tmp_path):
+    log = load_cdnow("sample")
+    log["channel"] = np.where(np.arange(len(log)) % 2 == 0, "web", "shop")
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    with pytest.raises(DataError, match="covariates.source .*nowhere.csv does not exist"):
+        summarise_spec(covariate_spec(path, purchase=["channel"], source="nowhere.csv"))
+    with pytest.raises(DataError, match="covariate 'channel' varies within customer '0001'"):
+        summarise_spec(covariate_spec(path, purchase=["channel"]))

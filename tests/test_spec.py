@@ -64,6 +64,15 @@ def test_relative_source_resolves_against_spec_file(tmp_path):
         ({"spend_sampler": {"seed": 3}}, "unknown field 'spend_sampler.seed'"),
         ({"spend_sampler": {"draws": 0}}, "field 'spend_sampler.draws' must be"),
         ({"spend_sampler": {"target_accept": 1.5}}, "spend_sampler.target_accept"),
+        ({"covariates": {}}, "[covariates] names no column"),
+        ({"covariates": {"purchase": "channel"}}, "'covariates.purchase' must be a list"),
+        ({"covariates": {"purchase": ["a", "a"]}}, "covariates.purchase names 'a' twice"),
+        ({"covariates": {"purchase": ["a"], "coef_sigma": 0}}, "covariates.coef_sigma"),
+        ({"covariates": {"purchase": ["a"], "categorical": ["b"]}},
+         "covariates.categorical names 'b', which no process uses"),
+        ({"covariates": {"purchse": ["a"]}}, "did you mean 'covariates.purchase'"),
+        ({"covariates": {"spend": ["a"]}, "model": {"spend": False}},
+         "covariates.spend names covariates of the spend model, but model.spend = false"),
     ],
 )
 def test_bad_fields_are_named(sections, fragment):
@@ -242,3 +251,13 @@ def test_a_value_per_purchase_is_a_positive_finite_number(bad):
     with pytest.raises(SpecError, match="field 'value.per_purchase' must be a number, got "
                                         "'25'"):
         ModelSpec.from_dict(minimal(model={"spend": False}, value={"per_purchase": "25"}))
+
+
+def test_covariates_parse_and_round_trip():
+    spec = ModelSpec.from_dict(minimal(covariates={
+        "purchase": ["channel", "age"], "dropout": ["channel"], "spend": ["region"],
+        "categorical": ["region"], "source": "customers.csv", "coef_sigma": 1.0}))
+    covariates = spec.covariates
+    assert covariates.columns == ("channel", "age", "region")
+    assert covariates.source == "customers.csv" and covariates.coef_sigma == 1.0
+    assert ModelSpec.from_dict(spec.to_dict()) == spec

@@ -89,3 +89,76 @@ def test_draw_blocks_keep_whole_chains_and_add_up_to_all_draws(spec_factory, fit
             joined = xr.concat([block.unstack(getattr(block, part)[name], ("segment",))
                                 for block in blocks], dim="draw")
             xr.testing.assert_identical(joined, post.unstack(values, ("segment",)))
+
+
+@pytest.fixture(scope="module")
+def covariate_fit():
+    from bayesclv.data import ColumnMap, summarise, with_covariates
+    from bayesclv.models.fit import fit
+    from bayesclv.simulate import draw_truth
+    from bayesclv.simulate.covariates import simulate_with_covariates
+    from bayesclv.spec import ModelSpec
+
+    truth = draw_truth("pareto_nbd", 2, tau=0.3, seed=41)
+    world = simulate_with_covariates(
+        truth, 400, {"channel": ["email", "web"], "age": [1, 2, 3]},
+        {"purchase": {"channel[web]": 0.5, "age": -0.2}, "dropout": {"channel[web]": -0.5},
+         "spend": {"age": 0.2}}, shares={"channel": [0.6, 0.4]}, seed=42)
+    log = world.world
+    summary = with_covariates(
+        summarise(log.transactions, calibration_end=log.calibration_end,
+                  columns=ColumnMap(segment="segment")), world.covariates)
+    spec = ModelSpec.from_dict({
+        "model": {"name": "covariates"},
+        "data": {"source": "simulated.csv", "calibration_end": "1997-09-29",
+                 "segmentation": "column", "segment_column": "segment"},
+        "covariates": {"purchase": ["channel", "age"], "dropout": ["channel"],
+                       "spend": ["age"]},
+        "sampler": {"method": "map"}, "value": {"margin": 0.3},
+    })
+    return fit(summary, spec, progress=False), summary
+
+
+def test_each_customer_is_scored_at_the_parameters_of_their_own_covariates(covariate_fit):
+    from bayesclv.clv import clv_draws
+    from bayesclv.maths import gammagamma_conditional_mean_spend
+    from bayesclv.maths.families import family
+
+    fitted, summary = covariate_fit
+    inputs = customer_inputs(summary, fitted)
+    assert len(inputs.cells) == 2 * 2 * 3  # segments × channels × ages
+    natural = {name: fitted.parameters()[name].values[0, 0] for name in ("r", "alpha", "s", "beta")}
+    coef = {p: fitted.coefficients(p).values[0, 0] for p in ("purchase", "dropout", "spend")}
+    encoding = fitted.covariates
+    seg = summary.segment_codes
+    params = family("pareto_nbd").covariate_parameters(
+        [natural[n][seg] for n in ("r", "alpha", "s", "beta")],
+        encoding.design(summary, ["channel", "age"]) @ coef["purchase"],
+        encoding.design(summary, ["channel"]) @ coef["dropout"])
+    frame = summary.frame
+    history = [frame[c].to_numpy(float) for c in ("x", "t_x", "T")]
+    draws = clv_draws(fitted, summary)
+    np.testing.assert_allclose(draws["p_alive"].values[0, 0],
+                               family("pareto_nbd").p_alive(*params, *history), rtol=1e-12)
+    spend = fitted.spend_parameters()
+    gamma = spend["gamma"].values[0, 0][seg] * np.exp(
+        encoding.design(summary, ["age"]) @ coef["spend"])
+    expected = gammagamma_conditional_mean_spend(
+        spend["p"].values[0, 0][seg], spend["q"].values[0, 0][seg], gamma,
+        frame["n_spend"].to_numpy(float), frame["mean_spend"].fillna(0).to_numpy(float))
+    np.testing.assert_allclose(draws["expected_spend"].values[0, 0], expected, rtol=1e-12)
+
+
+def test_customers_without_the_fits_covariates_are_refused(covariate_fit):
+    fitted, summary = covariate_fit
+    bare = replace(summary, frame=summary.frame.drop(columns=["channel", "age"]), covariates=())
+    with pytest.raises(DataError, match="have no covariate 'channel'"):
+        customer_inputs(bare, fitted)
+
+
+def test_without_covariates_the_cells_are_the_segments(spec_factory, fit_factory, cdnow):
+    fitted = fit_factory(spec_factory("bg_nbd"), chains=1, draws=10)
+    summary = cdnow
+    inputs = customer_inputs(summary, fitted)
+    np.testing.assert_array_equal(inputs.cell, inputs.code)
+    np.testing.assert_array_equal(inputs.cells.segment, np.arange(len(fitted.segments)))
