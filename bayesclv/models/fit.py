@@ -20,6 +20,7 @@ import pymc as pm
 import xarray as xr
 
 from bayesclv.data import CovariateEncoding, CustomerSummary
+from bayesclv.distinct import distinct
 from bayesclv.errors import DataError, SpecError
 from bayesclv.models.centring import choose_centring
 from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverged
@@ -317,7 +318,7 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
         len(summary.segments),
         progress,
     )
-    _attach_rows(frequency, summary)
+    _attach_rows(frequency, summary, terms)
     spend = None
     if spec.spend:
         spend = _run(
@@ -486,19 +487,52 @@ def _centring_dataset(centring: Centring, segments: tuple[str, ...]) -> xr.Datas
     )
 
 
-def _attach_rows(tree: xr.DataTree, summary: CustomerSummary) -> None:
-    """Store the compressed rows the likelihood used: x observed; the rest constant."""
-    rows = summary.compress().rows
+def _attach_rows(tree: xr.DataTree, summary: CustomerSummary,
+                 terms: CovariateTerms | None) -> None:
+    """Store the compressed rows the likelihood used: x observed; the rest constant.
+
+    With covariates on the frequency model the rows are the distinct (cell, x, t_x, T), and
+    each row's covariate terms are stored as ``{process}_design`` (row, ``{process}_term``).
+    """
+    rows = customer_rows(summary, terms)
     index = {"row": np.arange(len(rows))}
     tree["observed_data"] = xr.DataTree(
         xr.Dataset({"x": ("row", rows["x"].to_numpy())}, coords=index)
     )
-    tree["constant_data"] = xr.DataTree(
-        xr.Dataset(
-            {name: ("row", rows[name].to_numpy()) for name in ("segment", "t_x", "T", "count")},
-            coords=index,
-        )
-    )
+    data = {name: ("row", rows[name].to_numpy()) for name in ("segment", "t_x", "T", "count")}
+    for process in ("purchase", "dropout"):
+        if f"{process}_design" in rows.attrs:
+            data[f"{process}_design"] = (("row", term_dim(process)),
+                                         rows.attrs[f"{process}_design"])
+    tree["constant_data"] = xr.DataTree(xr.Dataset(data, coords=index))
+
+
+def customer_rows(summary: CustomerSummary, terms: CovariateTerms | None) -> pd.DataFrame:
+    """The frequency likelihood's distinct rows, and each customer's row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``segment, x, t_x, T, count``; ``attrs["customer_row"]`` maps customers (in
+        summary order) to rows and, with covariates on the frequency model,
+        ``attrs["{process}_design"]`` holds each row's terms.
+    """
+    if terms is None or not terms.processes(("purchase", "dropout")):
+        compressed = summary.compress()
+        rows = compressed.rows.copy()
+        rows.attrs["customer_row"] = compressed.customer_row
+        return rows
+    cells = terms.cells(summary, summary.segment_codes, ("purchase", "dropout"))
+    frame = summary.frame
+    keys = distinct(cells.of_customer, frame["x"], frame["t_x"], frame["T"])
+    cell = keys.codes(0)
+    rows = pd.DataFrame({"segment": cells.segment[cell], "x": keys.columns[1].astype(np.int64),
+                         "t_x": keys.columns[2], "T": keys.columns[3],
+                         "count": keys.counts.astype(np.int64)})
+    rows.attrs["customer_row"] = keys.inverse.astype(np.int64)
+    for process, design in cells.design.items():
+        rows.attrs[f"{process}_design"] = design[cell]
+    return rows
 
 
 def _sampled_names(tree: xr.DataTree, unconstrained: tuple[str, ...]) -> list[str]:

@@ -21,6 +21,7 @@ from bayesclv.data import CustomerSummary
 from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
 from bayesclv.models import Fit, fingerprint
+from bayesclv.models.fit import customer_rows
 
 __all__ = ["Loo", "compare", "loo", "pointwise_log_likelihood", "row_log_likelihood"]
 
@@ -52,18 +53,39 @@ def row_log_likelihood(fit: Fit, *, draws_per_chunk: int = 100) -> xr.DataArray:
         name: params[name].values.reshape(n_chain * n_draw, -1)[:, seg]
         for name in fit.family.natural
     }
+    shifts = _row_shifts(fit, data)
     out = np.empty((n_chain * n_draw, len(seg)))
     for start in range(0, n_chain * n_draw, draws_per_chunk):
         block = slice(start, start + draws_per_chunk)
-        out[block] = fit.family.loglik(
-            *(flat[name][block] for name in fit.family.natural), x, t_x, big_t
-        )
+        at_rows = [flat[name][block] for name in fit.family.natural]
+        if shifts:
+            at_rows = fit.family.maths.covariate_parameters(
+                at_rows, *(shift(block) for shift in shifts))
+        out[block] = fit.family.loglik(*at_rows, x, t_x, big_t)
     return xr.DataArray(
         out.reshape(n_chain, n_draw, len(seg)),
         dims=(*SAMPLE_DIMS, "row"),
         coords={"chain": params["chain"].values, "draw": params["draw"].values},
         name="log_likelihood",
     )
+
+
+def _row_shifts(fit: Fit, data: xr.DataTree) -> list:
+    """For a fit with covariates on the frequency model: functions of a block of draws giving
+    each row's purchase and dropout shifts (draws, rows); an empty list otherwise."""
+    designs = {p: data[f"{p}_design"].values for p in ("purchase", "dropout")
+               if f"{p}_design" in data.data_vars}
+    if not designs:
+        return []
+
+    def shift(process: str):
+        coef = fit.coefficients(process)
+        if coef is None:
+            return lambda block: 0.0
+        flat = coef.transpose("chain", "draw", ...).values.reshape(-1, coef.shape[-1])
+        return lambda block: flat[block] @ designs[process].T
+
+    return [shift("purchase"), shift("dropout")]
 
 
 def pointwise_log_likelihood(fit: Fit, summary: CustomerSummary) -> xr.DataArray:
@@ -84,7 +106,8 @@ def pointwise_log_likelihood(fit: Fit, summary: CustomerSummary) -> xr.DataArray
     """
     _check_same_data(fit, summary)
     rows = row_log_likelihood(fit)
-    expanded = rows.isel(row=xr.DataArray(summary.compress().customer_row, dims="customer"))
+    customer_row = customer_rows(summary, fit.covariate_terms).attrs["customer_row"]
+    expanded = rows.isel(row=xr.DataArray(customer_row, dims="customer"))
     return expanded.assign_coords(
         customer=summary.frame.index.to_numpy(),
         segment=("customer", summary.frame["segment"].astype(str).to_numpy()),

@@ -20,6 +20,7 @@ from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
 from bayesclv.maths import families
 from bayesclv.models import Fit, build_frequency_model
+from bayesclv.models.covariates import coefficient_name
 
 __all__ = ["predictive_check", "simulate_repeat_purchases"]
 
@@ -94,9 +95,16 @@ def predictive_check(
     if not 0 < interval_prob < 1:
         raise DataError(f"interval_prob={interval_prob!r} must be in (0, 1)")
     rng = np.random.default_rng(seed)
-    draws = _parameter_draws(fit, summary, kind, n_draws, seed)
+    draws, coefficients = _parameter_draws(fit, summary, kind, n_draws, seed)
     codes = summary.segment_codes
     params = {name: values[:, codes] for name, values in draws.items()}
+    if coefficients:
+        terms = fit.covariate_terms
+        shifts = [coefficients[p] @ terms.encoding.design(summary, terms.columns(p)).T
+                  if p in coefficients else 0.0 for p in ("purchase", "dropout")]
+        names = fit.family.natural
+        shifted = fit.family.maths.covariate_parameters([params[n] for n in names], *shifts)
+        params = dict(zip(names, shifted, strict=True))
     simulated = simulate_repeat_purchases(
         fit.spec.family, params, summary.frame["T"].to_numpy(np.float64), rng
     )
@@ -129,23 +137,30 @@ def predictive_check(
 
 def _parameter_draws(
     fit: Fit, summary: CustomerSummary, kind: str, n_draws: int, seed: int
-) -> dict[str, np.ndarray]:
-    """Natural parameters, shape (n_draws, segments), from the posterior or the prior."""
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Natural parameters, shape (n_draws, segments), from the posterior or the prior, and
+    the covariate coefficients of the same draws, shape (n_draws, terms), by process."""
     names = fit.family.natural
+    terms = fit.covariate_terms
+    processes = () if terms is None else terms.processes(("purchase", "dropout"))
+    coefficients = [coefficient_name(p) for p in processes]
     if kind == "posterior":
-        stacked = fit.parameters().stack(sample=SAMPLE_DIMS)
+        posterior = fit.frequency["posterior"].to_dataset()[[*names, *coefficients]]
+        stacked = posterior.stack(sample=SAMPLE_DIMS)
         pick = np.linspace(0, stacked.sizes["sample"] - 1, min(n_draws, stacked.sizes["sample"]))
         chosen = stacked.isel(sample=pick.astype(int))
-        return {name: chosen[name].transpose("sample", "segment").values for name in names}
-    if kind == "prior":
-        model = build_frequency_model(fit.family, summary, fit.spec.priors)
+    elif kind == "prior":
+        model = build_frequency_model(fit.family, summary, fit.spec.priors, covariates=terms)
         with warnings.catch_warnings():
             # The likelihood enters as a Potential, which prior sampling must ignore: that is
             # exactly the prior.
             warnings.filterwarnings("ignore", message="The effect of Potentials")
             prior = pm.sample_prior_predictive(
-                draws=n_draws, model=model, var_names=list(names), random_seed=seed
+                draws=n_draws, model=model, var_names=[*names, *coefficients], random_seed=seed
             )["prior"]
-        stacked = prior.to_dataset().stack(sample=SAMPLE_DIMS)
-        return {name: stacked[name].transpose("sample", "segment").values for name in names}
-    raise ValueError(f"kind must be 'posterior' or 'prior', got {kind!r}")
+        chosen = prior.to_dataset().stack(sample=SAMPLE_DIMS)
+    else:
+        raise ValueError(f"kind must be 'posterior' or 'prior', got {kind!r}")
+    natural = {name: chosen[name].transpose("sample", "segment").values for name in names}
+    return natural, {p: chosen[coefficient_name(p)].transpose("sample", ...).values
+                     for p in processes}
