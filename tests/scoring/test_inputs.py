@@ -91,34 +91,6 @@ def test_draw_blocks_keep_whole_chains_and_add_up_to_all_draws(spec_factory, fit
             xr.testing.assert_identical(joined, post.unstack(values, ("segment",)))
 
 
-@pytest.fixture(scope="module")
-def covariate_fit():
-    from bayesclv.data import ColumnMap, summarise, with_covariates
-    from bayesclv.models.fit import fit
-    from bayesclv.simulate import draw_truth
-    from bayesclv.simulate.covariates import simulate_with_covariates
-    from bayesclv.spec import ModelSpec
-
-    truth = draw_truth("pareto_nbd", 2, tau=0.3, seed=41)
-    world = simulate_with_covariates(
-        truth, 400, {"channel": ["email", "web"], "age": [1, 2, 3]},
-        {"purchase": {"channel[web]": 0.5, "age": -0.2}, "dropout": {"channel[web]": -0.5},
-         "spend": {"age": 0.2}}, shares={"channel": [0.6, 0.4]}, seed=42)
-    log = world.world
-    summary = with_covariates(
-        summarise(log.transactions, calibration_end=log.calibration_end,
-                  columns=ColumnMap(segment="segment")), world.covariates)
-    spec = ModelSpec.from_dict({
-        "model": {"name": "covariates"},
-        "data": {"source": "simulated.csv", "calibration_end": "1997-09-29",
-                 "segmentation": "column", "segment_column": "segment"},
-        "covariates": {"purchase": ["channel", "age"], "dropout": ["channel"],
-                       "spend": ["age"]},
-        "sampler": {"method": "map"}, "value": {"margin": 0.3},
-    })
-    return fit(summary, spec, progress=False), summary
-
-
 def test_each_customer_is_scored_at_the_parameters_of_their_own_covariates(covariate_fit):
     from bayesclv.clv import clv_draws
     from bayesclv.maths import gammagamma_conditional_mean_spend

@@ -76,3 +76,18 @@ def test_compare_refuses_different_data(cdnow, fits):
         compare({"a": fits["bg_nbd"], "b": small})
     with pytest.raises(DataError, match="not the one the fit saw"):
         pointwise_log_likelihood(fits["bg_nbd"], other)
+
+
+def test_with_covariates_each_customer_is_evaluated_at_their_own_parameters(covariate_fit):
+    fitted, summary = covariate_fit
+    pointwise = pointwise_log_likelihood(fitted, summary).values[0, 0]
+    natural = [fitted.parameters()[n].values[0, 0][summary.segment_codes]
+               for n in fitted.family.natural]
+    design = {p: fitted.covariates.design(summary, getattr(fitted.spec.covariates, p))
+              for p in ("purchase", "dropout")}
+    shifts = [design[p] @ fitted.coefficients(p).values[0, 0] for p in ("purchase", "dropout")]
+    params = fitted.family.maths.covariate_parameters(natural, *shifts)
+    frame = summary.frame
+    expected = fitted.family.loglik(*params, *(frame[c].to_numpy(float)
+                                               for c in ("x", "t_x", "T")))
+    np.testing.assert_allclose(pointwise, expected, rtol=1e-10)

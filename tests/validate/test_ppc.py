@@ -73,3 +73,12 @@ def test_the_interval_is_central_at_the_mass_asked_for(cdnow, spec_factory, fit_
     assert bool((wide["predicted_high"] >= narrow["predicted_high"]).all())
     with pytest.raises(DataError, match="interval_prob=1.5 must be in"):
         predictive_check(result, cdnow, interval_prob=1.5)
+
+
+@pytest.mark.parametrize("kind", ["posterior", "prior"])
+def test_fits_with_covariates_are_checked_customer_by_customer(covariate_fit, kind):
+    fitted, summary = covariate_fit
+    check = predictive_check(fitted, summary, kind=kind, n_draws=20)
+    per_segment = summary.frame.groupby("segment", observed=True).size()
+    np.testing.assert_array_equal(check["predicted_mean"].sum("x").values, per_segment.values)
+    np.testing.assert_array_equal(check["observed"].sum("x").values, per_segment.values)
