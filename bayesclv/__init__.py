@@ -51,6 +51,7 @@ _LAZY: dict[str, str] = {
     "summarise": "bayesclv.data",
     "summarise_spec": "bayesclv.pipeline",
     "value_of_information": "bayesclv.decision",
+    "with_covariates": "bayesclv.data",
     "write_report": "bayesclv.report",
 }
 
@@ -89,6 +90,7 @@ __all__ = [
     "summarise",
     "summarise_spec",
     "value_of_information",
+    "with_covariates",
     "write_report",
 ]
 
