@@ -3,7 +3,8 @@
 import numpy as np
 import xarray as xr
 
-from bayesclv.models import Fit
+from bayesclv.models import Fit, fingerprint
+from bayesclv.models.provenance import FittedCustomers
 
 PUBLISHED = {
     "bg_nbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
@@ -23,11 +24,15 @@ def _posterior(values: dict[str, np.ndarray], segments) -> xr.DataTree:
     return xr.DataTree.from_dict({"posterior": ds})
 
 
-def make_fit(spec, segments=("all",), *, chains=2, draws=50, spread=0.1, scale=None, seed=0):
+def make_fit(spec, segments=("all",), *, chains=2, draws=50, spread=0.1, scale=None, seed=0,
+             summary=None):
     """A Fit whose draws scatter log-normally (sd ``spread``) around the published values.
 
     ``scale`` maps a parameter to per-segment multipliers (to make segments differ). A spec
     with ``spend = false`` gets no spend model (the frequency draws are the same as with one).
+    ``summary``: the customers the fit stands for a fit of (its fingerprint and fitted
+    customers), which it then scores by default; without, it records none and scores only
+    with ``customers="new"``.
     """
     rng = np.random.default_rng(seed)
     scale = scale or {}
@@ -44,7 +49,8 @@ def make_fit(spec, segments=("all",), *, chains=2, draws=50, spread=0.1, scale=N
         spec=spec,
         segments=tuple(segments),
         time_unit="weeks",
-        fingerprint="hand-built",
+        fingerprint="hand-built" if summary is None else fingerprint(summary),
         frequency=_posterior(draws_of(PUBLISHED[spec.family]), segments),
         spend=_posterior(draws_of(PUBLISHED["spend"]), segments) if spec.spend else None,
+        fitted_customers=None if summary is None else FittedCustomers.of(summary),
     )

@@ -32,6 +32,7 @@ from bayesclv.clv.totals import ADDITIVE, segment_totals, totals_table
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.models import Fit
+from bayesclv.models.fit import Customers
 from bayesclv.scoring.inputs import (
     CustomerInputs,
     PosteriorDraws,
@@ -80,6 +81,7 @@ def iter_scores(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
+    customers: Customers = "fitted",
     chunk_size: int = 10_000,
     variables: Sequence[str] = DEFAULT_VARIABLES,
     hdi_prob: float | None = None,
@@ -99,7 +101,7 @@ def iter_scores(
     settings = value_settings(chosen, fit.time_unit, convention)
     prob = resolve_hdi_prob(xr.Dataset(), hdi_prob if hdi_prob is not None else chosen.hdi_prob)
     post = posterior_draws(fit, thin=thin, value=settings.value)
-    inputs = customer_inputs(summary, fit)
+    inputs = customer_inputs(summary, fit, customers=customers)
     cost = per_customer(retention_cost, inputs, "retention_cost")
     segments = list(post.segments)
     additive = list(ADDITIVE)
@@ -143,6 +145,7 @@ def score_customers(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
+    customers: Customers = "fitted",
     chunk_size: int = 10_000,
     variables: Sequence[str] = DEFAULT_VARIABLES,
     hdi_prob: float | None = None,
@@ -171,6 +174,11 @@ def score_customers(
         Per-customer variables to summarise (each costs an HDI per customer).
     hdi_prob
         HDI mass (default: ``value.hdi_prob``).
+    customers
+        ``"fitted"`` (default): the customers the fit saw, with the histories it saw (all
+        of them or a subset); ``"new"``: customers or histories it did not see (new
+        customers, a later snapshot). A summary that is not what it says is refused
+        (:func:`bayesclv.models.fit.check_customers`).
 
     Returns
     -------
@@ -181,7 +189,7 @@ def score_customers(
     for table, totals in iter_scores(fit, summary, value=value, convention=convention,
                                      retention_cost=retention_cost, thin=thin,
                                      chunk_size=chunk_size, variables=variables,
-                                     hdi_prob=hdi_prob):
+                                     hdi_prob=hdi_prob, customers=customers):
         tables.append(table)
         parts.append(totals)
     if not tables:
@@ -201,6 +209,7 @@ def score_to_parquet(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
+    customers: Customers = "fitted",
     chunk_size: int = 10_000,
     variables: Sequence[str] = DEFAULT_VARIABLES,
     hdi_prob: float | None = None,
@@ -224,7 +233,7 @@ def score_to_parquet(
         for table, totals in iter_scores(fit, summary, value=value, convention=convention,
                                          retention_cost=retention_cost, thin=thin,
                                          chunk_size=chunk_size, variables=variables,
-                                         hdi_prob=hdi_prob):
+                                         hdi_prob=hdi_prob, customers=customers):
             attrs = dict(table.attrs)
             frame = table.drop(columns="position").reset_index()
             frame["customer"] = frame["customer"].astype(str)
@@ -274,6 +283,7 @@ def value_tables(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
+    customers: Customers = "fitted",
     top: int | None = None,
     p_alive_threshold: float = 0.5,
     chunk_size: int = 2_000,
@@ -291,7 +301,7 @@ def value_tables(
 
     Parameters
     ----------
-    fit, summary, value, convention, retention_cost, thin
+    fit, summary, value, convention, retention_cost, thin, customers
         As for :func:`~bayesclv.clv.clv_draws`.
     top
         Rows of the watchlist (default: every customer).
@@ -315,7 +325,7 @@ def value_tables(
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
     post = posterior_draws(fit, thin=thin, value=settings.value)
-    inputs = customer_inputs(summary, fit)
+    inputs = customer_inputs(summary, fit, customers=customers)
     cost = per_customer(retention_cost, inputs, "retention_cost")
     chunks = inputs.chunks(chunk_size, by_history=True)
     if not chunks:

@@ -8,6 +8,7 @@ import xarray as xr
 
 from bayesclv.data import CustomerSummary
 from bayesclv.models import Fit
+from bayesclv.models.fit import Customers
 from bayesclv.scoring.inputs import (
     CustomerInputs,
     PosteriorDraws,
@@ -66,6 +67,7 @@ def clv_draws(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
+    customers: Customers = "fitted",
 ) -> xr.Dataset:
     """Residual CLV and its ingredients per posterior draw and customer.
 
@@ -95,6 +97,11 @@ def clv_draws(
         a scalar, an array in summary order, or a Series indexed by customer id.
     thin
         Keep every ``thin``-th draw of each chain.
+    customers
+        ``"fitted"`` (default): the customers the fit saw, with the histories it saw (all
+        of them or a subset); ``"new"``: customers or histories it did not see (new
+        customers, a later snapshot). A summary that is not what it says is refused
+        (:func:`bayesclv.models.fit.check_customers`).
 
     Returns
     -------
@@ -118,7 +125,7 @@ def clv_draws(
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
     post = posterior_draws(fit, thin=thin, value=settings.value)
-    inputs = customer_inputs(summary, fit)
+    inputs = customer_inputs(summary, fit, customers=customers)
     cost = per_customer(retention_cost, inputs, "retention_cost")
     block = compute_block(post, inputs, settings, cost)
     return label_block(post, inputs, block, settings)

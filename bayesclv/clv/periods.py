@@ -17,6 +17,7 @@ from bayesclv.data import CustomerSummary
 from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import DataError
 from bayesclv.models import Fit
+from bayesclv.models.fit import Customers
 from bayesclv.scoring.inputs import customer_inputs, posterior_draws
 from bayesclv.scoring.quantities import (
     distinct_histories,
@@ -38,6 +39,7 @@ def value_by_period(
     value: ValueSpec | None = None,
     convention: Convention = "end",
     thin: int = 1,
+    customers: Customers = "fitted",
     chunk_size: int = 10_000,
 ) -> xr.Dataset:
     """Per-draw expected purchases, revenue and margin in each future period, per segment.
@@ -59,6 +61,11 @@ def value_by_period(
         Keep every ``thin``-th draw of each chain.
     chunk_size
         Customers per chunk (memory ≈ 6 × samples × chunk_size × 8 bytes).
+    customers
+        ``"fitted"`` (default): the customers the fit saw, with the histories it saw (all
+        of them or a subset); ``"new"``: customers or histories it did not see (new
+        customers, a later snapshot). A summary that is not what it says is refused
+        (:func:`bayesclv.models.fit.check_customers`).
 
     Returns
     -------
@@ -75,7 +82,7 @@ def value_by_period(
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
     post = posterior_draws(fit, thin=thin, value=settings.value)
-    inputs = customer_inputs(summary, fit)
+    inputs = customer_inputs(summary, fit, customers=customers)
     labels = list(summary.segments)
     if PORTFOLIO in labels:
         raise DataError(f"a segment is named {PORTFOLIO!r}, which labels the all-customer total")

@@ -15,6 +15,7 @@ import xarray as xr
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.models import Fit
+from bayesclv.models.fit import Customers
 from bayesclv.scoring.inputs import customer_inputs, per_customer, posterior_draws
 from bayesclv.scoring.settings import Convention, value_settings
 from bayesclv.scoring.simulation import simulate_periods
@@ -32,6 +33,7 @@ def predictive_clv(
     convention: Convention = "end",
     retention_cost: float | np.ndarray | pd.Series | None = None,
     thin: int = 1,
+    customers: Customers = "fitted",
     seed: int | np.random.Generator | None = None,
     chunk_size: int = 2_000,
 ) -> xr.Dataset:
@@ -63,6 +65,11 @@ def predictive_clv(
         bytes) the simulation takes about 13 × samples × chunk_size × 8 bytes. Results do
         not depend on it while the base fits in one chunk; beyond, the random streams (not
         their distribution) differ.
+    customers
+        ``"fitted"`` (default): the customers the fit saw, with the histories it saw (all
+        of them or a subset); ``"new"``: customers or histories it did not see (new
+        customers, a later snapshot). A summary that is not what it says is refused
+        (:func:`bayesclv.models.fit.check_customers`).
 
     Returns
     -------
@@ -74,7 +81,7 @@ def predictive_clv(
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
     post = posterior_draws(fit, thin=thin, value=settings.value)
-    inputs = customer_inputs(summary, fit)
+    inputs = customer_inputs(summary, fit, customers=customers)
     cost = per_customer(retention_cost, inputs, "retention_cost")
     rng = np.random.default_rng(seed)
     purchases = np.zeros((post.n_samples, len(inputs)), dtype=np.int64)

@@ -30,6 +30,7 @@ from bayesclv.decision.values import action_values, draw_action_factors
 from bayesclv.dims import SAMPLE_DIMS
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
+from bayesclv.models.fit import Customers
 from bayesclv.scoring.inputs import (
     CustomerInputs,
     PosteriorDraws,
@@ -54,6 +55,7 @@ def value_of_information(
     value: ValueSpec | None = None,
     convention: Convention = "end",
     seed: int = 0,
+    customers: Customers = "fitted",
     values: xr.Dataset | None = None,
     chunk_size: int = 2_000,
 ) -> pd.DataFrame:
@@ -61,7 +63,7 @@ def value_of_information(
 
     Parameters
     ----------
-    fit, summary, actions, value, convention
+    fit, summary, actions, value, convention, customers
         As for :func:`bayesclv.decision.action_values`.
     n_effect_draws
         Draws of each action's effect at which the conditional expectation is computed.
@@ -100,10 +102,11 @@ def value_of_information(
     actions = tuple(actions if actions is not None else fit.spec.actions)
     n_total = fit.parameters().sizes["chain"] * fit.parameters().sizes["draw"]
     thin = max(1, math.ceil(n_total / max_samples))
-    inputs = customer_inputs(summary, fit)
+    inputs = customer_inputs(summary, fit, customers=customers)
     if values is None:
         values = action_values(fit, summary, actions, value=value, convention=convention,
-                               thin=thin, seed=seed, chunk_size=chunk_size)
+                               thin=thin, seed=seed, chunk_size=chunk_size,
+                               customers=customers)
     elif (list(values["action"].values) != [a.name for a in actions]
           or values.sizes["customer"] != len(inputs)):
         raise SpecError("values must be action_values of the same actions and customers "

@@ -36,6 +36,7 @@ from bayesclv.actions import BASELINE, PROCESSES, Action, Effect
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
+from bayesclv.models.fit import Customers
 from bayesclv.scoring.inputs import CustomerInputs, PosteriorDraws, customer_inputs, posterior_draws
 from bayesclv.scoring.residual_value import ActionFactors, ResidualValue
 from bayesclv.scoring.settings import Convention, ValueSettings, value_settings
@@ -86,6 +87,7 @@ def action_values(
     value: ValueSpec | None = None,
     convention: Convention = "end",
     thin: int = 1,
+    customers: Customers = "fitted",
     seed: int = 0,
     chunk_size: int = 2_000,
 ) -> xr.Dataset:
@@ -115,6 +117,11 @@ def action_values(
         Customers scored at a time, in order of their histories (so a chunk shares them):
         beside the result the working memory is about 11 × samples × chunk_size × 8 bytes.
         It changes no number.
+    customers
+        ``"fitted"`` (default): the customers the fit saw, with the histories it saw (all
+        of them or a subset); ``"new"``: customers or histories it did not see (new
+        customers, a later snapshot). A summary that is not what it says is refused
+        (:func:`bayesclv.models.fit.check_customers`).
 
     Returns
     -------
@@ -140,7 +147,7 @@ def action_values(
     settings = value_settings(value if value is not None else fit.spec.value, fit.time_unit,
                               convention)
     post = posterior_draws(fit, thin=thin, value=settings.value)
-    inputs = customer_inputs(summary, fit)
+    inputs = customer_inputs(summary, fit, customers=customers)
     for action in actions:
         _check_segments(action, post.segments)
     rng = np.random.default_rng(seed)

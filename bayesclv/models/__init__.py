@@ -1,6 +1,6 @@
 """Hierarchical BTYD models per segment: build, fit, save and load."""
 
-from bayesclv.models.fit import Fit, fingerprint, fit
+from bayesclv.models.fit import Fit, fit
 from bayesclv.models.frequency import (
     BG_NBD,
     FAMILIES,
@@ -8,6 +8,7 @@ from bayesclv.models.frequency import (
     PARETO_NBD,
     build_frequency_model,
 )
+from bayesclv.models.provenance import fingerprint
 from bayesclv.models.spend import build_gamma_gamma
 
 __all__ = [

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import arviz as az
 import numpy as np
@@ -27,6 +28,7 @@ from bayesclv.models.convergence import Convergence, diagnose, warn_if_unconverg
 from bayesclv.models.covariates import CovariateTerms, coefficient_name, term_dim
 from bayesclv.models.frequency import FAMILIES, FrequencyFamily, build_frequency_model
 from bayesclv.models.hierarchy import Centring
+from bayesclv.models.provenance import FittedCustomers, fingerprint
 from bayesclv.models.sampling import find_map, sample_nuts
 from bayesclv.models.spend import NATURAL as SPEND_NATURAL
 from bayesclv.models.spend import UNCONSTRAINED as SPEND_UNCONSTRAINED
@@ -68,6 +70,10 @@ class Fit:
         posterior then holds ``purchase_coef``, ``dropout_coef`` (frequency) and
         ``spend_coef`` (spend) for the processes they act on, and the segment parameters are
         the baseline customer's (:mod:`bayesclv.models.covariates`).
+    fitted_customers
+        A hash of each fitted customer's id and history, and the calibration end, which
+        scoring checks a summary against (:func:`check_customers`); None for a fit saved
+        before bayesclv recorded them, or built by hand, which only ``fingerprint`` tells.
     """
 
     spec: ModelSpec
@@ -77,6 +83,12 @@ class Fit:
     frequency: xr.DataTree
     spend: xr.DataTree | None
     covariates: CovariateEncoding | None = None
+    fitted_customers: FittedCustomers | None = None
+
+    @property
+    def covariate_names(self) -> tuple[str, ...]:
+        """The covariate columns the fit uses, in order (empty without covariates)."""
+        return () if self.covariates is None else tuple(c.name for c in self.covariates.columns)
 
     @property
     def covariate_terms(self) -> CovariateTerms | None:
@@ -232,6 +244,8 @@ class Fit:
         children = {"frequency": self.frequency}
         if self.spend is not None:
             children["spend"] = self.spend
+        if self.fitted_customers is not None:
+            children["customers"] = xr.DataTree(self.fitted_customers.to_dataset())
         tree = _as_text_where_object(xr.DataTree(children=children))
         tree.attrs = {
             "bayesclv_spec": json.dumps(self.spec.to_dict()),
@@ -271,9 +285,10 @@ class Fit:
         if missing or "frequency" not in tree.children:
             raise DataError(f"{path} is not a bayesclv fit (missing {missing or 'frequency/'})")
         if "bayesclv_checksum" in attrs:
-            content = xr.DataTree(children={name: _detached(tree[name])
-                                            for name in ("frequency", "spend")
-                                            if name in tree.children})
+            content = xr.DataTree(children={
+                name: _detached(tree[name]) if name != "customers"
+                else xr.DataTree(tree[name].to_dataset())
+                for name in ("frequency", "spend", "customers") if name in tree.children})
             if content_checksum(content) != attrs["bayesclv_checksum"]:
                 raise DataError(f"{path} is corrupted: its contents do not match the checksum "
                                 "written with them; refit, or restore the file from a copy")
@@ -286,6 +301,8 @@ class Fit:
             spend=_detached(tree["spend"]) if "spend" in tree.children else None,
             covariates=(CovariateEncoding.from_list(json.loads(attrs["bayesclv_covariates"]))
                         if "bayesclv_covariates" in attrs else None),
+            fitted_customers=(FittedCustomers.from_dataset(tree["customers"].to_dataset())
+                              if "customers" in tree.children else None),
         )
 
 
@@ -337,6 +354,8 @@ def fit(summary: CustomerSummary, spec: ModelSpec, *, progress: bool = True) -> 
         frequency=frequency,
         spend=spend,
         covariates=None if terms is None else terms.encoding,
+        fitted_customers=FittedCustomers.of(
+            summary, () if spec.covariates is None else spec.covariates.columns),
     )
     for part, convergence in result.convergence().items():
         warn_if_unconverged(convergence, f"the {part} model ({spec.name})")
@@ -384,7 +403,84 @@ def check_fit_matches(fit: Fit, spec: ModelSpec, summary: CustomerSummary, *,
         raise DataError(f"{source} was fitted to other customer data than the spec's source "
                         f"{spec.data.source} gives now (data fingerprint differs); refit, or "
                         "score customers the fit did not see through the Python API "
-                        "(bayesclv.clv.score_customers)")
+                        "(e.g. bayesclv.clv.score_customers(..., customers='new'))")
+
+
+#: What a summary scored with a fit holds: the customers the fit saw (or some of them, with
+#: the histories it saw), or customers or histories it did not see.
+Customers = Literal["fitted", "new"]
+
+
+def check_customers(fit: Fit, summary: CustomerSummary, customers: Customers = "fitted") -> None:
+    """Refuse to score a summary with a fit made from other data, unless told it is other data.
+
+    Every consumer of a fit with a summary (scoring, CLV, actions, the holdout check, the
+    report) calls this through :func:`bayesclv.scoring.inputs.customer_inputs`.
+
+    Parameters
+    ----------
+    fit
+        The fit.
+    summary
+        The customers to score.
+    customers
+        ``"fitted"`` (default): the summary holds customers the fit saw, each with the
+        history it saw (the whole fitted summary or a subset of it, e.g. some segments for a
+        campaign), at the fit's calibration end. ``"new"``: customers the fit did not see, or
+        a later snapshot of those it saw; their histories are not checked, but a summary
+        ending before the data the fit saw is still refused.
+
+    Raises
+    ------
+    DataError
+        If ``customers`` is neither; if the summary's calibration end is before the fit's
+        (either way: the fit saw purchases after it) or, for ``"fitted"``, differs from it;
+        if, for ``"fitted"``, a customer has another history than the fit saw or was not
+        fitted, or (for a fit that records only its fingerprint) the summary is not the
+        whole fitted one.
+    """
+    if customers not in ("fitted", "new"):
+        raise DataError(f"customers={customers!r} must be 'fitted' (customers the fit saw, "
+                        "with the histories it saw) or 'new' (customers or histories it did "
+                        "not see)")
+    seen = fit.fitted_customers
+    fitted_end = None if seen is None else seen.calibration_end
+    end = summary.calibration_end
+    if fitted_end is not None and end is not None and end != fitted_end:
+        if end < fitted_end:
+            raise DataError(
+                f"summary.calibration_end={end.date()} is before the end of the data the fit "
+                f"saw ({fitted_end.date()}), whose later purchases would leak into the "
+                f"scores; summarise up to {fitted_end.date()} or later, or refit on data up "
+                f"to {end.date()}")
+        if customers == "fitted":
+            raise DataError(
+                f"summary.calibration_end={end.date()} but the fit saw data up to "
+                f"{fitted_end.date()}; pass customers='new' to score this later snapshot "
+                "with the fit, or refit")
+    if customers == "new":
+        return
+    if seen is None:
+        if fingerprint(summary) != fit.fingerprint:
+            raise DataError(
+                "this summary is not the one the fit saw (data fingerprints differ) and the "
+                "fit records no customers to check a subset against (saved by an older "
+                "bayesclv, or built by hand); pass the whole summary the fit was made from, "
+                "customers='new' to score other customers, or refit")
+        return
+    unseen, changed = seen.unseen(summary, fit.covariate_names)
+    n = summary.n_customers
+    if len(changed):
+        raise DataError(
+            f"{len(changed)} of the summary's {n} customers (e.g. {changed[0]!r}) have other "
+            "histories than the fit saw (segment, x, t_x, T, spend or covariates differ); "
+            "pass the summary the fit was made from (or a subset of it), customers='new' to "
+            "score these histories with the fit, or refit")
+    if len(unseen):
+        raise DataError(
+            f"{len(unseen)} of the summary's {n} customers (e.g. {unseen[0]!r}) are not among "
+            f"the {len(seen)} customers the fit saw; pass customers='new' to score customers "
+            "the fit did not see, or refit")
 
 
 def content_checksum(tree: xr.DataTree) -> str:
@@ -440,16 +536,6 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[package] = "not installed"
     return found
-
-
-def fingerprint(summary: CustomerSummary) -> str:
-    """SHA-256 of the summary columns a fit depends on (covariates included), and of its
-    segments and time unit."""
-    columns = ["segment", "x", "t_x", "T", "n_spend", "mean_spend", *summary.covariates]
-    hashed = pd.util.hash_pandas_object(summary.frame[columns], index=True).to_numpy()
-    digest = hashlib.sha256(hashed.tobytes())
-    digest.update(json.dumps([list(summary.segments), summary.time_unit]).encode())
-    return digest.hexdigest()
 
 
 def _run(

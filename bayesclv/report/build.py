@@ -34,6 +34,7 @@ from bayesclv.data import CustomerSummary
 from bayesclv.errors import SpecError
 from bayesclv.models import Fit
 from bayesclv.models.convergence import Convergence
+from bayesclv.models.fit import Customers
 from bayesclv.report.pack import ReportFigure, ReportPack, ReportTable, report_time
 from bayesclv.scoring.summaries import hdi_label
 from bayesclv.spec import ModelSpec
@@ -94,6 +95,7 @@ def build_report(
     thin: int = 4,
     top: int = 100,
     seed: int | None = None,
+    customers: Customers = "fitted",
     on_step: Step = _quiet,
 ) -> ReportPack:
     """The finance pack of a fit: facts, warnings, value tables and, with actions, decisions.
@@ -104,7 +106,8 @@ def build_report(
         A fit (NUTS or MAP) with a spend model, or without one when the spec gives
         ``value.per_purchase``.
     summary
-        The customers it was fitted on (with holdout columns for the holdout check).
+        The customers it was fitted on, or some of them (with holdout columns for the
+        holdout check); other customers with ``customers="new"``.
     spec
         Value settings, actions and budget (default: the fit's own spec).
     budget
@@ -120,6 +123,10 @@ def build_report(
     seed
         Seed of the action-effect draws (default: the spec's ``sampler.seed``); pass the
         seed of an earlier ``action_values`` call to reproduce its numbers exactly.
+    customers
+        ``"fitted"`` (default): the customers the fit saw, with the histories it saw;
+        ``"new"``: customers or histories it did not see (new customers, a later snapshot),
+        which the pack's facts then say (:func:`bayesclv.models.fit.check_customers`).
     on_step
         Called with a short description before each computation (e.g. to update a
         progress display).
@@ -130,22 +137,25 @@ def build_report(
         Write it with :func:`bayesclv.report.write_report`.
     """
     spec = spec if spec is not None else fit.spec
-    sections = [value_section(fit, summary, spec, top=top, on_step=on_step)]
+    sections = [value_section(fit, summary, spec, top=top, customers=customers,
+                              on_step=on_step)]
     if spec.actions:
         sections.append(decision_section(fit, summary, spec, budget=budget,
                                          criterion=criterion, thin=thin, seed=seed,
-                                         on_step=on_step))
-    return pack_sections(fit, summary, spec, sections)
+                                         customers=customers, on_step=on_step))
+    return pack_sections(fit, summary, spec, sections, customers=customers)
 
 
 def pack_sections(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
-                  sections: Sequence[Section]) -> ReportPack:
-    """A pack of ``sections`` (in order) with the fit's facts and warnings."""
+                  sections: Sequence[Section], *,
+                  customers: Customers = "fitted") -> ReportPack:
+    """A pack of ``sections`` (in order) with the fit's facts and warnings; ``customers``
+    as for :func:`build_report`."""
     convergence = fit.convergence()
     generated = report_time()
     return ReportPack(
         title=f"{spec.name}: {' and '.join(section.name for section in sections)}",
-        facts=report_facts(fit, summary, spec, convergence, generated),
+        facts=report_facts(fit, summary, spec, convergence, generated, customers=customers),
         tables=tuple(t for section in sections for t in section.tables),
         figures=tuple(f for section in sections for f in section.figures),
         warnings=fit_warnings(convergence, fit.method),
@@ -155,10 +165,12 @@ def pack_sections(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
 
 def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
                  convergence: Mapping[str, Convergence],
-                 generated: datetime) -> tuple[tuple[str, str], ...]:
+                 generated: datetime, *,
+                 customers: Customers = "fitted") -> tuple[tuple[str, str], ...]:
     """What the numbers are: model, data window, value settings, intervals, convergence.
 
-    ``generated`` is the pack's time stamp (:func:`bayesclv.report.pack.report_time`).
+    ``generated`` is the pack's time stamp (:func:`bayesclv.report.pack.report_time`);
+    ``customers="new"`` says the customers are not those the fit saw.
     """
     value = spec.value
     sizes = fit.parameters().sizes
@@ -181,7 +193,9 @@ def report_facts(fit: Fit, summary: CustomerSummary, spec: ModelSpec,
         ("fit", method),
         ("data", str(spec.data.source)),
         ("customers", f"{summary.n_customers:,} in {len(segments)} segment(s): "
-                      f"{', '.join(map(str, segments))}"),
+                      f"{', '.join(map(str, segments))}"
+                      + ("; not those the fit saw (scored as new customers with a fit of other "
+                         "data)" if customers == "new" else "")),
         ("calibration end", f"{summary.calibration_end.date()} (inclusive)"),
         ("holdout", holdout),
         ("time unit", f"{fit.time_unit} ({rates} {_time_scales(fit)})"),
@@ -228,12 +242,13 @@ def fit_warnings(convergence: Mapping[str, Convergence], method: str) -> tuple[s
 
 
 def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = None, *,
-                  top: int = 100, on_step: Step = _quiet) -> Section:
+                  top: int = 100, customers: Customers = "fitted",
+                  on_step: Step = _quiet) -> Section:
     """Parameters, customer equity, value per period, per-customer CLV, churn and holdout.
 
     Parameters
     ----------
-    fit, summary, spec, top, on_step
+    fit, summary, spec, top, customers, on_step
         As for :func:`build_report`.
     """
     spec = spec if spec is not None else fit.spec
@@ -246,7 +261,7 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
     gamma = f", {_SYMBOLS['gamma']} in {money}" if fit.spend is not None else ""
     thin = report_thin(fit)
     on_step("scoring customers")
-    scored = value_tables(fit, summary, value=value, thin=thin, top=top)
+    scored = value_tables(fit, summary, value=value, thin=thin, top=top, customers=customers)
     label = hdi_label(value.hdi_prob)
     equity = scored.equity
     tables = [
@@ -261,17 +276,18 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
                          "not sums of customers' intervals."),
     ]
     on_step("value per future period")
-    periods = period_table(value_by_period(fit, summary, value=value, thin=thin),
+    periods = period_table(value_by_period(fit, summary, value=value, thin=thin,
+                                           customers=customers),
                            hdi_prob=value.hdi_prob)
     tables.append(ReportTable(
         "value_by_period", f"expected purchases, revenue and margin per {value.period} and "
         f"segment ({money}; {level})", periods,
         note=f"period_end in {fit.time_unit} after the calibration end; revenue before margin, "
              "margin undiscounted and discounted."))
-    customers = scored.customers
+    rows = scored.customers
     tables.append(ReportTable(
         "customer_clv", f"per customer: P(alive), expected purchases and CLV ({terms})",
-        customers, percent=tuple(c for c in customers.columns if c.startswith("p_alive"))))
+        rows, percent=tuple(c for c in rows.columns if c.startswith("p_alive"))))
     tables.append(ReportTable(
         "churn_by_segment", f"churn per segment: customers with mean P(alive) < 50 % and "
         f"the value at risk ({money}; {level})", scored.churn,
@@ -283,7 +299,8 @@ def value_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = N
         from bayesclv.validate.holdout import holdout_report
 
         on_step("checking the holdout period")
-        metrics = holdout_report(fit, summary, interval=value.hdi_prob, thin=thin).metrics
+        metrics = holdout_report(fit, summary, interval=value.hdi_prob, thin=thin,
+                                 customers=customers).metrics
         tables.append(ReportTable(
             "holdout_metrics", f"holdout {summary.calibration_end.date()} – "
             f"{summary.holdout_end.date()}: predicted vs actual repeat purchases per customer",
@@ -320,12 +337,13 @@ def _equity_figure(equity: pd.DataFrame, label: str, money: str, level: str) -> 
 
 def decision_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None = None, *,
                      budget: float | None = None, criterion: str | None = None, thin: int = 4,
-                     seed: int | None = None, on_step: Step = _quiet) -> Section:
+                     seed: int | None = None, customers: Customers = "fitted",
+                     on_step: Step = _quiet) -> Section:
     """Actions per segment and customer, value of information and, with a budget, the plan.
 
     Parameters
     ----------
-    fit, summary, spec, budget, criterion, thin, seed, on_step
+    fit, summary, spec, budget, criterion, thin, seed, customers, on_step
         As for :func:`build_report`.
 
     Raises
@@ -357,7 +375,8 @@ def decision_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None 
     terms = (f"{money} of residual CLV over {value.horizon_months:g} months net of cost; "
              f"{level}; ranked by {rule.label}")
     on_step("scoring actions per draw and customer")
-    values = action_values(fit, summary, spec.actions, value=value, thin=thin, seed=seed)
+    values = action_values(fit, summary, spec.actions, value=value, thin=thin, seed=seed,
+                           customers=customers)
     best = best_actions(values, criterion=rule)
     counts = pd.crosstab(best["segment"], best["best_action"], margins=True,
                          margins_name="total")
@@ -377,7 +396,8 @@ def decision_section(fit: Fit, summary: CustomerSummary, spec: ModelSpec | None 
     tables.append(ReportTable(
         "value_of_information", f"expected value of perfect information about each action's "
         f"effect ({money})", value_of_information(fit, summary, spec.actions, value=value,
-                                                   seed=seed, values=values),
+                                                   seed=seed, values=values,
+                                                   customers=customers),
         note="What learning the effect before a roll-out is worth at most: a test campaign pays "
              "only where this is well above its cost."))
     figures = []

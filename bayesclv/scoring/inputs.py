@@ -19,6 +19,7 @@ from bayesclv.errors import DataError
 from bayesclv.maths.families import family
 from bayesclv.models import Fit
 from bayesclv.models.covariates import Cells
+from bayesclv.models.fit import Customers, check_customers
 from bayesclv.spec import ValueSpec, require_purchase_value
 
 __all__ = [
@@ -367,8 +368,12 @@ def chunk_slices(n: int, size: int) -> list[slice]:
 _FIELDS = ("customer", "segment", "code", "x", "t_x", "T", "n_spend", "mean_spend", "cell")
 
 
-def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
+def customer_inputs(summary: CustomerSummary, fit: Fit, *,
+                    customers: Customers = "fitted") -> CustomerInputs:
     """Arrays of the summary's customers, with segments matched to the fit's by label.
+
+    This is where every consumer of a fit with a summary checks that the fit was made from
+    these customers (:func:`bayesclv.models.fit.check_customers`).
 
     Parameters
     ----------
@@ -376,6 +381,10 @@ def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
         The customers to score.
     fit
         The fit whose segments (and time unit) they are matched to.
+    customers
+        ``"fitted"`` (default): customers the fit saw, with the histories it saw (all of
+        them or a subset); ``"new"``: customers or histories it did not see (new customers,
+        a later snapshot). See :func:`~bayesclv.models.fit.check_customers`.
 
     Returns
     -------
@@ -386,8 +395,8 @@ def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
     ------
     DataError
         If the summary's time unit differs from the fit's, a customer's segment was not
-        in the fit, or (with covariates) a customer lacks a covariate or has a level the
-        fit never saw.
+        in the fit, (with covariates) a customer lacks a covariate or has a level the
+        fit never saw, or the summary is not what ``customers`` says.
     """
     if summary.time_unit != fit.time_unit:
         raise DataError(
@@ -409,6 +418,7 @@ def customer_inputs(summary: CustomerSummary, fit: Fit) -> CustomerInputs:
     terms = fit.covariate_terms
     cells = (Cells.of_segments(len(fitted), code) if terms is None
              else terms.cells(summary, code, terms.processes()))
+    check_customers(fit, summary, customers)
     return CustomerInputs(
         customer=frame.index.to_numpy(dtype=object),
         segment=frame["segment"].astype(str).to_numpy(dtype=object),

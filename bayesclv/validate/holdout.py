@@ -33,6 +33,7 @@ from bayesclv.distinct import distinct
 from bayesclv.errors import DataError
 from bayesclv.maths.families import family
 from bayesclv.models import Fit
+from bayesclv.models.fit import Customers
 from bayesclv.scoring.inputs import PosteriorDraws, customer_inputs, posterior_draws
 from bayesclv.scoring.quantities import distinct_histories, p_alive, periods_if_alive
 from bayesclv.scoring.settings import ValueSettings
@@ -90,6 +91,7 @@ def holdout_report(
     *,
     interval: float = 0.90,
     thin: int = 1,
+    customers: Customers = "fitted",
     max_x: int = 7,
     seed: int = 0,
     min_simulations: int = 400,
@@ -128,6 +130,11 @@ def holdout_report(
         about 4 × samples × distinct histories × 8 bytes. The predictions do not depend on
         it; the simulated intervals do not while the base fits in one chunk, beyond which
         the random streams (not their distribution) differ.
+    customers
+        ``"fitted"`` (default): the customers the fit saw, with the histories it saw (all
+        of them or a subset); ``"new"``: customers or histories it did not see (new
+        customers, a later snapshot). A summary that is not what it says is refused
+        (:func:`bayesclv.models.fit.check_customers`).
 
     Returns
     -------
@@ -144,7 +151,7 @@ def holdout_report(
         raise DataError(f"interval={interval} must be in (0, 1)")
     length = float(summary.holdout_length)
     post = posterior_draws(fit, thin=thin, need_spend=False)
-    inputs = customer_inputs(summary, fit)
+    inputs = customer_inputs(summary, fit, customers=customers)
     settings = _holdout_settings(fit, [length])
     rng = np.random.default_rng(seed)
     times = int(np.ceil(min_simulations / post.n_samples))

@@ -47,7 +47,7 @@ def _params(fit, names):
 
 @pytest.mark.parametrize("family", ["bg_nbd", "mbg_nbd", "pareto_nbd"])
 def test_draws_match_closed_forms(cdnow, spec_factory, fit_factory, family):
-    fit = fit_factory(spec_factory(family), draws=20)
+    fit = fit_factory(spec_factory(family), draws=20, summary=cdnow)
     value = ValueSpec(horizon_months=12, annual_discount_rate=0.0)
     draws = clv_draws(fit, cdnow, value=value)
     assert dict(draws.sizes) == {"chain": 2, "draw": 20, "customer": cdnow.n_customers}
@@ -68,7 +68,7 @@ def test_draws_match_closed_forms(cdnow, spec_factory, fit_factory, family):
 
 def test_one_period_margin_one_no_discount_is_spend_times_purchases(cdnow, spec_factory,
                                                                    fit_factory):
-    fit = fit_factory(spec_factory("pareto_nbd"), draws=10)
+    fit = fit_factory(spec_factory("pareto_nbd"), draws=10, summary=cdnow)
     value = ValueSpec(margin=1.0, annual_discount_rate=0.0, horizon_months=1.0, period="month")
     draws = clv_draws(fit, cdnow, value=value)
     np.testing.assert_allclose(draws["clv"], draws["expected_spend"]
@@ -76,7 +76,7 @@ def test_one_period_margin_one_no_discount_is_spend_times_purchases(cdnow, spec_
 
 
 def test_discounting_lowers_value_and_period_end_is_below_mid(cdnow, spec_factory, fit_factory):
-    fit = fit_factory(spec_factory("bg_nbd"), draws=5)
+    fit = fit_factory(spec_factory("bg_nbd"), draws=5, summary=cdnow)
     end = clv_draws(fit, cdnow, value=ValueSpec(annual_discount_rate=0.2))
     mid = clv_draws(fit, cdnow, value=ValueSpec(annual_discount_rate=0.2), convention="mid")
     assert (end["discounted_purchases"] <= mid["discounted_purchases"]).all()
@@ -91,7 +91,7 @@ def test_spend_uses_own_history_and_segment_prior(spec_factory, fit_factory):
     })
     summary = CustomerSummary.from_frame(frame, segment="segment")
     fit = fit_factory(spec_factory("bg_nbd"), segments=("s1", "s2"), draws=5,
-                      scale={"gamma": [1.0, 3.0]})
+                      scale={"gamma": [1.0, 3.0]}, summary=summary)
     spend = clv_draws(fit, summary)["expected_spend"]
     g = fit.spend_parameters()
     prior = (g["p"] * g["gamma"] / (g["q"] - 1)).values
@@ -104,7 +104,7 @@ def test_spend_uses_own_history_and_segment_prior(spec_factory, fit_factory):
 
 
 def test_retention_cost_is_subtracted_per_customer(cdnow, spec_factory, fit_factory):
-    fit = fit_factory(spec_factory("bg_nbd"), draws=4)
+    fit = fit_factory(spec_factory("bg_nbd"), draws=4, summary=cdnow)
     base = clv_draws(fit, cdnow)
     cost = pd.Series(np.arange(cdnow.n_customers, dtype=float), index=cdnow.frame.index[::-1])
     net = clv_draws(fit, cdnow, retention_cost=cost)
@@ -116,7 +116,7 @@ def test_retention_cost_is_subtracted_per_customer(cdnow, spec_factory, fit_fact
 
 
 def test_totals_are_sums_of_customers_per_draw(cdnow, spec_factory, fit_factory):
-    fit = fit_factory(spec_factory("pareto_nbd"), draws=30)
+    fit = fit_factory(spec_factory("pareto_nbd"), draws=30, summary=cdnow)
     draws = clv_draws(fit, cdnow)
     totals = segment_totals(draws)
     np.testing.assert_array_equal(totals["clv"].sel(segment="portfolio").values,
@@ -125,7 +125,7 @@ def test_totals_are_sums_of_customers_per_draw(cdnow, spec_factory, fit_factory)
 
 
 def test_per_period_flows_add_up_to_horizon_totals(cdnow, spec_factory, fit_factory):
-    fit = fit_factory(spec_factory("bg_nbd"), draws=6)
+    fit = fit_factory(spec_factory("bg_nbd"), draws=6, summary=cdnow)
     value = ValueSpec(margin=0.3, horizon_months=24, period="quarter")
     periods = value_by_period(fit, cdnow, value=value, chunk_size=700)
     assert periods.sizes["period"] == 8
@@ -152,10 +152,10 @@ def test_new_customer_value_is_unconditional_expectation(spec_factory, fit_facto
 
 
 def test_errors_name_the_bad_argument(cdnow, spec_factory, fit_factory):
-    fit = fit_factory(spec_factory("bg_nbd"), segments=("other",), draws=2)
+    fit = fit_factory(spec_factory("bg_nbd"), segments=("other",), draws=2, summary=cdnow)
     with pytest.raises(DataError, match="segment"):
         clv_draws(fit, cdnow)
-    fit = fit_factory(spec_factory("bg_nbd"), draws=2)
+    fit = fit_factory(spec_factory("bg_nbd"), draws=2, summary=cdnow)
     with pytest.raises(DataError, match="thin"):
         clv_draws(fit, cdnow, thin=0)
     with pytest.raises(SpecError, match="horizon_months"):
@@ -170,7 +170,7 @@ def test_per_period_flows_add_up_per_segment(cdnow_log, spec_factory, fit_factor
     segments = pd.Series(np.array(["b", "a", "c"])[np.arange(ids.size) % 3], index=ids)
     summary = summarise(cdnow_log, calibration_end="1997-09-30", segments=segments)
     fit = fit_factory(spec_factory("pareto_nbd"), segments=("a", "b", "c"), draws=5,
-                      scale={"r": [0.5, 1.0, 2.0], "s": [2.0, 1.0, 0.5]})
+                      scale={"r": [0.5, 1.0, 2.0], "s": [2.0, 1.0, 0.5]}, summary=summary)
     periods = value_by_period(fit, summary, chunk_size=500)
     totals = segment_totals(clv_draws(fit, summary))
     for segment in ("a", "b", "c", "portfolio"):
@@ -200,7 +200,8 @@ def test_a_value_per_purchase_reproduces_the_published_expectation(cdnow, spec_f
     # T = 38.86 (CDNOW's "0001") expects 1.226 purchases in the next 39 weeks; undiscounted,
     # at 25 per purchase and a 30 % margin, that is 0.3 × 25 × 1.226 = 9.195.
     value = replace(PER_PURCHASE, horizon_months=39 * 7 / 30.4375, annual_discount_rate=0.0)
-    fit = fit_factory(without_spend(spec_factory, "bg_nbd", value), draws=2, spread=0.0)
+    fit = fit_factory(without_spend(spec_factory, "bg_nbd", value), draws=2, spread=0.0,
+                      summary=cdnow)
     assert fit.spend is None
     first = clv_draws(fit, cdnow)[["clv", "expected_spend"]].sel(customer="0001")
     np.testing.assert_array_equal(first["expected_spend"], 25.0)
@@ -210,7 +211,7 @@ def test_a_value_per_purchase_reproduces_the_published_expectation(cdnow, spec_f
 @pytest.mark.parametrize("family", ["bg_nbd", "mbg_nbd", "pareto_nbd"])
 def test_clv_at_a_value_per_purchase_is_value_margin_and_discounted_purchases(
         visits, spec_factory, fit_factory, family):
-    fit = fit_factory(without_spend(spec_factory, family), draws=5)
+    fit = fit_factory(without_spend(spec_factory, family), draws=5, summary=visits)
     draws = clv_draws(fit, visits)
     assert draws.attrs["value_per_purchase"] == 25.0
     # per draw and customer, from the closed forms alone: the conditional expectation
@@ -235,7 +236,7 @@ def test_a_value_per_purchase_equals_a_spend_model_of_that_constant_spend(
     # Gamma-Gamma with p = 1, q = 2, γ = 25 in every draw gives customers without repeat
     # spend (all of a log without amounts) the prior mean p γ / (q − 1) = 25: the same
     # numbers, bit for bit, in every money output.
-    fit = fit_factory(without_spend(spec_factory, "pareto_nbd"), draws=6)
+    fit = fit_factory(without_spend(spec_factory, "pareto_nbd"), draws=6, summary=visits)
     shape = fit.parameters()["r"].shape
     posterior = fit.frequency["posterior"].to_dataset()
     spend = xr.Dataset({name: (("chain", "draw", "segment"), np.full(shape, level))
@@ -251,7 +252,7 @@ def test_a_value_per_purchase_equals_a_spend_model_of_that_constant_spend(
 
 def test_the_value_settings_passed_give_the_value_per_purchase(visits, spec_factory,
                                                                fit_factory):
-    fit = fit_factory(without_spend(spec_factory, "bg_nbd"), draws=3)
+    fit = fit_factory(without_spend(spec_factory, "bg_nbd"), draws=3, summary=visits)
     spec_value = clv_draws(fit, visits)["clv"]
     doubled = clv_draws(fit, visits, value=replace(PER_PURCHASE, per_purchase=50.0))["clv"]
     np.testing.assert_allclose(doubled, 2 * spec_value, rtol=1e-15)
@@ -263,7 +264,7 @@ def test_the_value_settings_passed_give_the_value_per_purchase(visits, spec_fact
     with pytest.raises(SpecError, match=r"^there is no spend model \(model.spend = false\), "
                                         r"so a purchase has no value in money"):
         clv_draws(fit, visits, value=ValueSpec())
-    spend_fit = fit_factory(spec_factory("bg_nbd"), draws=3)
+    spend_fit = fit_factory(spec_factory("bg_nbd"), draws=3, summary=visits)
     with pytest.raises(SpecError, match=r"^value\.per_purchase = 25\.0 values every purchase "
                                         r"alike, but model\.spend = true"):
         clv_draws(spend_fit, visits, value=PER_PURCHASE)

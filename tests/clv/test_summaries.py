@@ -25,7 +25,7 @@ from bayesclv.spec import ValueSpec
 
 @pytest.fixture(scope="module")
 def draws(cdnow, spec_factory, fit_factory):
-    return clv_draws(fit_factory(spec_factory("pareto_nbd"), draws=100), cdnow)
+    return clv_draws(fit_factory(spec_factory("pareto_nbd"), draws=100, summary=cdnow), cdnow)
 
 
 def test_customer_table_has_level_in_column_names(draws):
@@ -42,7 +42,8 @@ def test_interval_of_sums_is_not_sum_of_intervals(cdnow, spec_factory, fit_facto
     frame = cdnow.frame.reset_index()
     frame["segment"] = np.where(np.arange(len(frame)) % 2 == 0, "even", "odd")
     summary = CustomerSummary.from_frame(frame, segment="segment")
-    fit = fit_factory(spec_factory("pareto_nbd"), segments=("even", "odd"), draws=200)
+    fit = fit_factory(spec_factory("pareto_nbd"), segments=("even", "odd"), draws=200,
+                      summary=summary)
     draws = clv_draws(fit, summary)
     equity = customer_equity(draws)
     table = customer_table(draws, variables=["clv"])
@@ -58,7 +59,7 @@ def test_interval_of_sums_is_not_sum_of_intervals(cdnow, spec_factory, fit_facto
 
 
 def test_predictive_interval_is_wider_and_labelled(cdnow, spec_factory, fit_factory, draws):
-    fit = fit_factory(spec_factory("pareto_nbd"), draws=100)
+    fit = fit_factory(spec_factory("pareto_nbd"), draws=100, summary=cdnow)
     predictive = predictive_clv(fit, cdnow, seed=1)
     assert predictive.attrs["uncertainty"] == "parameter + outcome uncertainty"
     table = predictive_table(draws, predictive)
@@ -89,7 +90,7 @@ def test_churn_counts_each_segment_in_its_own_row(cdnow_log, spec_factory, fit_f
     segments = pd.Series(np.array(["b", "a", "c"])[np.arange(ids.size) % 3], index=ids)
     summary = summarise(cdnow_log, calibration_end="1997-09-30", segments=segments)
     fit = fit_factory(spec_factory("pareto_nbd"), segments=("a", "b", "c"), draws=5,
-                      scale={"s": [0.3, 1.0, 3.0]})
+                      scale={"s": [0.3, 1.0, 3.0]}, summary=summary)
     draws = clv_draws(fit, summary)
     table = churn_by_segment(draws)
     flagged = draws["p_alive"].mean(("chain", "draw")).values < 0.5
@@ -105,7 +106,7 @@ def test_churn_counts_each_segment_in_its_own_row(cdnow_log, spec_factory, fit_f
 
 def test_predictive_chunks_change_the_random_streams_not_the_answer(cdnow, spec_factory,
                                                                     fit_factory):
-    fit = fit_factory(spec_factory("bg_nbd"), draws=100)
+    fit = fit_factory(spec_factory("bg_nbd"), draws=100, summary=cdnow)
     whole = predictive_clv(fit, cdnow, seed=3, chunk_size=10**6)  # one chunk
     chunked = predictive_clv(fit, cdnow, seed=3, chunk_size=500)
     xr.testing.assert_identical(predictive_clv(fit, cdnow, seed=3, chunk_size=500), chunked)
@@ -122,7 +123,7 @@ def test_value_tables_are_those_of_the_draws_number_for_number(cdnow_log, spec_f
     segments = pd.Series(np.array(["b", "a", "c"])[np.arange(ids.size) % 3], index=ids)
     summary = summarise(cdnow_log, calibration_end="1997-09-30", segments=segments)
     fit = fit_factory(spec_factory(family), segments=("a", "b", "c"), chains=3, draws=16,
-                      scale={"r": [0.5, 1.0, 2.0]})
+                      scale={"r": [0.5, 1.0, 2.0]}, summary=summary)
     draws = clv_draws(fit, summary, thin=2, retention_cost=1.5)
     expected = {"customers": customer_table(draws), "equity": customer_equity(draws),
                 "churn": churn_by_segment(draws), "watchlist": churn_watchlist(draws, top=40)}
@@ -135,7 +136,7 @@ def test_value_tables_are_those_of_the_draws_number_for_number(cdnow_log, spec_f
 
 
 def test_chunked_scoring_equals_in_memory(cdnow, spec_factory, fit_factory, tmp_path):
-    fit = fit_factory(spec_factory("bg_nbd"), draws=40)
+    fit = fit_factory(spec_factory("bg_nbd"), draws=40, summary=cdnow)
     value = ValueSpec(horizon_months=12)
     direct = clv_draws(fit, cdnow, value=value, thin=2)
     scores = score_customers(fit, cdnow, value=value, thin=2, chunk_size=333)
@@ -163,7 +164,7 @@ def test_totals_follow_the_fits_segment_order_not_the_customers(spec_factory, fi
                           "T": [10.0, 8.0, 9.0, 7.0], "mean_spend": [20.0, None, 30.0, None]})
     summary = CustomerSummary.from_frame(frame, customer="customer_id", segment="segment",
                                          segment_order=["m", "z", "a"])
-    fit = fit_factory(spec_factory(), segments=("m", "z", "a"), draws=10)
+    fit = fit_factory(spec_factory(), segments=("m", "z", "a"), draws=10, summary=summary)
     equity = customer_equity(clv_draws(fit, summary))
     assert list(equity.index) == ["m", "z", "a", "portfolio"]  # not z, m, a (appearance)
     assert ordered_segments(np.array(["z", "q", "m"]), ["m", "z"]) == ["m", "z", "q"]

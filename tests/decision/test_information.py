@@ -15,8 +15,8 @@ VALUE = ValueSpec(margin=0.3, annual_discount_rate=0.1, horizon_months=24)
 
 
 @pytest.fixture(scope="module")
-def fit(spec_factory, fit_factory):
-    return fit_factory(spec_factory("pareto_nbd"), draws=25, seed=4)
+def fit(spec_factory, fit_factory, cdnow):
+    return fit_factory(spec_factory("pareto_nbd"), draws=25, seed=4, summary=cdnow)
 
 
 def test_known_effects_are_worth_nothing_to_learn(fit, cdnow):

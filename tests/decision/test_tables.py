@@ -76,7 +76,7 @@ def test_segment_totals_come_from_summed_draws(values):
 
 
 def test_chunks_change_no_number(cdnow, spec_factory, fit_factory):
-    fit = fit_factory(spec_factory("pareto_nbd"), draws=60)
+    fit = fit_factory(spec_factory("pareto_nbd"), draws=60, summary=cdnow)
     actions = [Action("call", 2.0, (Effect("dropout_rate", -0.3, -0.1),)),
                Action("coupon", 1.0, (Effect("purchase_rate", 0.05, 0.2),),
                       eligibility=Eligibility(p_alive=(0.3, 1.0)))]

@@ -20,8 +20,8 @@ VALUE = ValueSpec(margin=0.3, annual_discount_rate=0.1, horizon_months=24)
 
 
 @pytest.fixture(scope="module")
-def fits(spec_factory, fit_factory):
-    return {family: fit_factory(spec_factory(family), draws=40, seed=3)
+def fits(spec_factory, fit_factory, cdnow):
+    return {family: fit_factory(spec_factory(family), draws=40, seed=3, summary=cdnow)
             for family in ("pareto_nbd", "bg_nbd", "mbg_nbd")}
 
 
@@ -65,7 +65,7 @@ def test_reactivation_recovers_that_share_of_value_at_risk(fits, cdnow, family):
 def test_dropout_effect_matches_simulating_the_changed_process(cdnow, spec_factory,
                                                                 fit_factory):
     """Pareto/NBD alive at T: lambda ~ Gamma(r+x, alpha+T), mu ~ f Gamma(s, beta+T)."""
-    fit = fit_factory(spec_factory("pareto_nbd"), chains=1, draws=1, spread=0.0)
+    fit = fit_factory(spec_factory("pareto_nbd"), chains=1, draws=1, spread=0.0, summary=cdnow)
     settings = value_settings(VALUE, "weeks")
     post = posterior_draws(fit)
     inputs = customer_inputs(cdnow, fit).take(np.array([0, 1, 5]))
@@ -108,7 +108,7 @@ def test_effects_are_shared_across_segments_unless_overridden(cdnow, spec_factor
 
     two = CustomerSummary.from_frame(
         summary.frame.assign(segment=labels).reset_index(), segment="segment")
-    fit = fit_factory(spec_factory("pareto_nbd"), segments=("a", "b"), draws=30)
+    fit = fit_factory(spec_factory("pareto_nbd"), segments=("a", "b"), draws=30, summary=two)
     shared = Action("s", 1.0, (Effect("spend", -0.1, 0.3),))
     override = Action("o", 1.0, (Effect("spend", -0.1, 0.3),),
                       segment_effects={"b": (Effect("spend", -0.1, 0.3),)})
@@ -180,8 +180,8 @@ def test_truly_best_action_is_ranked_first_for_most_customers(cdnow, spec_factor
         return [Action(name, costs[name], (Effect(process[name], truth[name] - width,
                                                   truth[name] + width),)) for name in truth]
 
-    true_fit = fit_factory(spec, chains=1, draws=1, spread=0.0)
-    belief = fit_factory(spec, draws=100, spread=0.05, seed=9)
+    true_fit = fit_factory(spec, chains=1, draws=1, spread=0.0, summary=cdnow)
+    belief = fit_factory(spec, draws=100, spread=0.05, seed=9, summary=cdnow)
     best_true = best_actions(action_values(true_fit, cdnow, actions(0.0), value=VALUE))
     best_belief = best_actions(action_values(belief, cdnow, actions(0.08), value=VALUE, seed=2))
     assert best_true["best_action"].value_counts()[list(truth)].min() >= 30
@@ -213,7 +213,8 @@ def test_without_a_spend_model_a_spend_effect_scales_the_value_per_purchase(
     # spend = false, value.per_purchase = 20: the baseline is 20 × margin × discounted
     # purchases, and a +12 % spend effect adds 12 % of it, as it would to modelled spend
     value = replace(VALUE, per_purchase=20.0)
-    fit = fit_factory(replace(spec_factory("bg_nbd", spend=False), value=value), draws=10)
+    fit = fit_factory(replace(spec_factory("bg_nbd", spend=False), value=value), draws=10,
+                      summary=cdnow)
     values = action_values(fit, cdnow, [known("spend", 0.12, cost=1.0)])
     draws = clv_draws(fit, cdnow)
     np.testing.assert_allclose(values["baseline_clv"], 20.0 * 0.3 * draws["discounted_purchases"],

@@ -30,7 +30,7 @@ def spec():
 
 @pytest.fixture(scope="module")
 def pack(spec, cdnow, fit_factory):
-    return build_report(fit_factory(spec, draws=40), cdnow, thin=2, top=25)
+    return build_report(fit_factory(spec, draws=40, summary=cdnow), cdnow, thin=2, top=25)
 
 
 def test_every_table_in_reading_order(pack):
@@ -73,7 +73,7 @@ def test_the_campaign_stays_within_the_budget_and_matches_its_plan(pack):
 
 def test_the_hdi_level_follows_the_spec(spec, cdnow, fit_factory):
     narrow = replace(spec, value=replace(spec.value, hdi_prob=0.8))
-    section = value_section(fit_factory(narrow, draws=20), cdnow, narrow)
+    section = value_section(fit_factory(narrow, draws=20, summary=cdnow), cdnow, narrow)
     equity = next(t for t in section.tables if t.key == "customer_equity")
     assert "80% HDI" in equity.title and "clv_hdi_80%_low" in equity.frame.columns
 
@@ -94,7 +94,7 @@ def test_long_posteriors_are_thinned_evenly_for_the_value_tables(spec, cdnow, fi
     from bayesclv.report import build
 
     monkeypatch.setattr(build, "REPORT_SAMPLES", 30)
-    fit = fit_factory(spec, chains=2, draws=45)  # 90 draws: one in 3 → 2 × 15
+    fit = fit_factory(spec, chains=2, draws=45, summary=cdnow)  # 90 draws: one in 3 → 2 × 15
     assert build.report_thin(fit) == 3
     section = value_section(fit, cdnow, spec)
     equity = section.tables[1].frame
@@ -117,7 +117,7 @@ def test_the_time_unit_names_the_familys_own_time_scales(spec, cdnow, fit_factor
     from bayesclv.report import build
 
     chosen = replace(spec, family=family)
-    fit = fit_factory(chosen, draws=4)
+    fit = fit_factory(chosen, draws=4, summary=cdnow)
     facts = dict(build.report_facts(fit, cdnow, chosen, {}, build.report_time()))
     assert facts["time unit"] == fact
     parameters = value_section(fit, cdnow, chosen).tables[0]
@@ -127,7 +127,7 @@ def test_the_time_unit_names_the_familys_own_time_scales(spec, cdnow, fit_factor
 def test_the_same_fit_and_seed_give_byte_identical_files(spec, cdnow, fit_factory, tmp_path,
                                                          monkeypatch):
     monkeypatch.setenv(REPRODUCIBLE_TIME, "1700000000")
-    fit = fit_factory(spec, draws=40)
+    fit = fit_factory(spec, draws=40, summary=cdnow)
     digests = []
     for run in ("first", "second"):
         pack = build_report(fit, cdnow, thin=2, top=25, seed=3)
@@ -147,7 +147,7 @@ def test_a_fit_without_spend_model_is_valued_at_the_value_per_purchase(spec, cdn
 
     unpriced = replace(spec, spend=False, actions=())
     priced = replace(unpriced, value=replace(spec.value, per_purchase=40.0))
-    fit = fit_factory(unpriced, draws=20)
+    fit = fit_factory(unpriced, draws=20, summary=cdnow)
     pack = build_report(fit, cdnow, priced)
     assert [t.key for t in pack.tables] == VALUE_KEYS
     facts = dict(pack.facts)

@@ -32,7 +32,7 @@ def test_spend_draws_of_another_shape_are_paired_evenly(spec_factory, fit_factor
 
 def test_customers_keep_summary_order_and_map_to_the_fits_segments(cdnow, spec_factory,
                                                                    fit_factory):
-    fit = fit_factory(spec_factory("pareto_nbd"), segments=("other", "all"), draws=2)
+    fit = fit_factory(spec_factory("pareto_nbd"), segments=("other", "all"), draws=2, summary=cdnow)
     inputs = customer_inputs(cdnow, fit)
     assert list(inputs.customer) == list(cdnow.frame.index)
     assert (inputs.code == 1).all()  # "all" is the fit's second segment
@@ -43,7 +43,7 @@ def test_customers_keep_summary_order_and_map_to_the_fits_segments(cdnow, spec_f
 
 
 def test_per_customer_amounts_from_scalar_array_or_series(cdnow, spec_factory, fit_factory):
-    inputs = customer_inputs(cdnow, fit_factory(spec_factory("pareto_nbd"), draws=2))
+    inputs = customer_inputs(cdnow, fit_factory(spec_factory("pareto_nbd"), draws=2, summary=cdnow))
     n = len(inputs)
     assert (per_customer(None, inputs, "cost") == 0).all()
     assert (per_customer(2.5, inputs, "cost") == 2.5).all()
@@ -60,7 +60,7 @@ def test_per_customer_amounts_from_scalar_array_or_series(cdnow, spec_factory, f
 @pytest.mark.parametrize("by_history", [False, True])
 def test_chunks_cover_every_customer_once_and_none_alone(cdnow, spec_factory, fit_factory,
                                                          by_history):
-    inputs = customer_inputs(cdnow, fit_factory(spec_factory("bg_nbd"), draws=2))
+    inputs = customer_inputs(cdnow, fit_factory(spec_factory("bg_nbd"), draws=2, summary=cdnow))
     n = len(inputs)
     assert n == 2 * 1178 + 1  # chunks of 1,178 leave one customer over
     for size in (1, 5, 1178, n - 1, n, 10 * n):
@@ -129,7 +129,7 @@ def test_customers_without_the_fits_covariates_are_refused(covariate_fit):
 
 
 def test_without_covariates_the_cells_are_the_segments(spec_factory, fit_factory, cdnow):
-    fitted = fit_factory(spec_factory("bg_nbd"), chains=1, draws=10)
+    fitted = fit_factory(spec_factory("bg_nbd"), chains=1, draws=10, summary=cdnow)
     summary = cdnow
     inputs = customer_inputs(summary, fitted)
     np.testing.assert_array_equal(inputs.cell, inputs.code)

@@ -20,7 +20,7 @@ FAMILIES = ["pareto_nbd", "bg_nbd", "mbg_nbd"]
 
 
 def scored(cdnow, spec_factory, fit_factory, family, spend=True):
-    fit = fit_factory(spec_factory(family, spend=spend), draws=15, seed=4)
+    fit = fit_factory(spec_factory(family, spend=spend), draws=15, seed=4, summary=cdnow)
     value = VALUE if spend else ValueSpec(margin=0.3, horizon_months=24, per_purchase=9.0)
     settings = value_settings(value, "weeks")
     post = posterior_draws(fit, value=value)

@@ -9,22 +9,25 @@ import xarray as xr
 from bayesclv.data import CustomerSummary
 from bayesclv.errors import DataError
 from bayesclv.maths import bgnbd_conditional_expected_purchases
-from bayesclv.models import Fit, fit
+from bayesclv.models import Fit, fingerprint, fit
+from bayesclv.models.provenance import FittedCustomers
 from bayesclv.simulate import draw_truth, simulate_customers
 from bayesclv.validate.holdout import holdout_report
 
 BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
-def _published_fit(spec) -> Fit:
+def _published_fit(spec, summary: CustomerSummary) -> Fit:
+    """The published MLE, a fit of the CDNOW sample's customers (``summary``)."""
     ds = xr.Dataset({k: (("chain", "draw", "segment"), np.full((1, 1, 1), v))
                      for k, v in BG.items()}, coords={"segment": ["all"]})
-    return Fit(spec=spec, segments=("all",), time_unit="weeks", fingerprint="published",
-               frequency=xr.DataTree.from_dict({"posterior": ds}), spend=None)
+    return Fit(spec=spec, segments=("all",), time_unit="weeks", fingerprint=fingerprint(summary),
+               frequency=xr.DataTree.from_dict({"posterior": ds}), spend=None,
+               fitted_customers=FittedCustomers.of(summary))
 
 
 def test_cdnow_holdout_at_published_bgnbd(cdnow, cdnow_log, spec_factory):
-    report = holdout_report(_published_fit(spec_factory("bg_nbd", spend=False)), cdnow,
+    report = holdout_report(_published_fit(spec_factory("bg_nbd", spend=False), cdnow), cdnow,
                             cdnow_log, seed=1)
     frame = cdnow.frame
     expected = bgnbd_conditional_expected_purchases(*BG.values(), frame["x"], frame["t_x"],
@@ -58,7 +61,7 @@ def test_cdnow_holdout_at_published_bgnbd(cdnow, cdnow_log, spec_factory):
 
 def test_holdout_needs_a_holdout(cdnow, spec_factory):
     with pytest.raises(DataError, match="holdout"):
-        holdout_report(_published_fit(spec_factory("bg_nbd", spend=False)),
+        holdout_report(_published_fit(spec_factory("bg_nbd", spend=False), cdnow),
                        replace(cdnow, holdout_length=None))
 
 
@@ -99,7 +102,7 @@ def test_cdnow_mae_no_worse_than_lifetimes_mle(cdnow, spec_factory):
 def test_chunks_change_the_random_streams_not_the_answer(cdnow, spec_factory):
     # Simulating 500 customers at a time (bounded memory) gives the same deterministic
     # columns and totals, and coverage within Monte Carlo error of one chunk.
-    fit_ = _published_fit(spec_factory("bg_nbd", spend=False))
+    fit_ = _published_fit(spec_factory("bg_nbd", spend=False), cdnow)
     whole = holdout_report(fit_, cdnow, seed=4)
     chunked = holdout_report(fit_, cdnow, seed=4, chunk_size=500)
     for column in ("segment", "actual", "predicted", "error"):
